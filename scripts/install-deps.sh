@@ -3,7 +3,7 @@
 #
 #   scripts/install-deps.sh [run|test]     (default: test)
 #
-#   run   build + runtime: what `make run` needs (compiler, cmake, the -dev libraries, sqlite3).
+#   run   build + runtime: what `make run` needs (compiler, cmake, the -dev libraries, sqlite3, curl).
 #   test  everything `make test` and `make bench` need on top: PostgreSQL and Redis servers, Node.js,
 #         wrk, chromium, clang (libFuzzer, sanitizers), clang-format; then `npm ci` in tests/http.
 #
@@ -32,7 +32,7 @@ run_pkgs=(
 	build-essential cmake pkg-config git
 	libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev libhiredis-dev
 	libssl-dev openssl libcurl4-openssl-dev libzip-dev libqrencode-dev libsodium-dev libjwt-dev
-	ca-certificates
+	ca-certificates curl
 )
 test_pkgs=(
 	libcmocka-dev
