@@ -74,8 +74,10 @@ printf '%s\n' "$password" | timeout 30 "$loy" user add --email bench@bench.examp
 	>"$tmp/user.out" 2>&1 || { cat "$tmp/user.out" >&2; notready "'loy user add --email bench@bench.example --role owner' failed"; }
 timeout 30 "$loy" apikey create --name bench --role cashier >"$tmp/key.out" 2>"$tmp/key.err" ||
 	{ cat "$tmp/key.out" "$tmp/key.err" >&2; notready "'loy apikey create --name bench --role cashier' failed"; }
-# The key: the last long token on stdout (the command may print a sentence around it).
-apikey=$(grep -oE '[A-Za-z0-9_.~+/=-]{16,}' "$tmp/key.out" | tail -n 1 || true)
+# The key: the last "loy_..." token on stdout, else the last long token (the command may print a
+# sentence around it).
+apikey=$(grep -oE 'loy_[A-Za-z0-9_-]+' "$tmp/key.out" | tail -n 1 || true)
+[ -n "$apikey" ] || apikey=$(grep -oE '[A-Za-z0-9_.~+/=-]{16,}' "$tmp/key.out" | tail -n 1 || true)
 [ -n "$apikey" ] || { cat "$tmp/key.out" >&2; notready "'loy apikey create' printed no key on stdout"; }
 
 # -- 2. serve, token, customer -----------------------------------------------------------------
