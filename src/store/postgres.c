@@ -146,7 +146,7 @@ static enum loy_err result_check(struct pg_conn *c, const PGresult *r)
 
 		err = map_sqlstate(state);
 		msg_copy(m, sizeof(m), primary ? primary : "error");
-		if (constraint)
+		if (constraint && !strstr(m, constraint))
 			snprintf(c->err, sizeof(c->err), "%.5s: %.400s (constraint %.63s)", state,
 				 m, constraint);
 		else
@@ -463,6 +463,12 @@ nomem:
 	return LOY_ENOMEM;
 }
 
+/* Runs one statement on the callback's connection: blocks for the round trip (two the first time
+ * this connection sees sql). Copies the result into a (needed only when out is non-NULL and rows
+ * come back). Errors: LOY_ECONFLICT (unique violation), LOY_EINVALID (other constraints, NUL in
+ * text, bad arguments), LOY_EUNAVAILABLE (connection lost, deadlock, shutdown), LOY_ENOMEM (arena
+ * full), LOY_EIO (anything else, logged). After a server-side error the transaction is aborted and
+ * every later call returns that first error. */
 static enum loy_err pg_exec(struct db_conn *bc, struct arena *a, const char *sql,
 			    const struct db_param *params, int nparams, struct db_rows *out)
 {
@@ -505,6 +511,8 @@ out:
 	return err;
 }
 
+/* Runs a ;-separated script with the simple protocol, in the callback's transaction. Blocks.
+ * LOY_EUNAVAILABLE when the connection is lost, LOY_EIO for any other failure. */
 static enum loy_err pg_exec_script(struct db_conn *bc, const char *sql)
 {
 	struct pg_conn *c = (struct pg_conn *)bc;
@@ -782,6 +790,8 @@ out:
 	return err;
 }
 
+/* The driver table db.c dispatches through (db_open picks it for postgresql:// and postgres://).
+ * Static storage; every db and connection it makes points back to it. */
 const struct db_driver db_postgres_driver = {
 	.name = "postgres",
 	.dialect = DB_POSTGRES,
