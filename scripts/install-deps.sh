@@ -3,7 +3,8 @@
 #
 #   scripts/install-deps.sh [run|test]     (default: test)
 #
-#   run   build + runtime: what `make run` needs (compiler, cmake, the -dev libraries, sqlite3, curl).
+#   run   build + runtime: what `make run` needs (compiler, cmake, the -dev libraries incl. cmocka's,
+#         sqlite3, curl).
 #   test  everything `make test` and `make bench` need on top: PostgreSQL and Redis servers, Node.js,
 #         wrk, chromium, clang (libFuzzer, sanitizers), clang-format; then `npm ci` in tests/http.
 #
@@ -17,7 +18,7 @@ mode=${1:-test}
 case "$mode" in
 run | test) ;;
 -h | --help)
-	sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+	awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
 	exit 0
 	;;
 *)
@@ -32,10 +33,10 @@ run_pkgs=(
 	build-essential cmake pkg-config git
 	libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev libhiredis-dev
 	libssl-dev openssl libcurl4-openssl-dev libzip-dev libqrencode-dev libsodium-dev libjwt-dev
+	libcmocka-dev # CMakeLists.txt configures tests/unit with cmocka REQUIRED, so the build needs it
 	ca-certificates curl
 )
 test_pkgs=(
-	libcmocka-dev
 	postgresql postgresql-client redis-server
 	wrk chromium
 	clang libclang-rt-14-dev clang-format
