@@ -60,11 +60,11 @@ ex=$(get express.rps)
 card=$(get loy_card.rps)
 credit=$(get loy_credit.rps)
 
-row() { printf '%-30s | %-16s | %-30s | %-7s | %s\n' "$@"; }
+row() { printf '%-30s | %-16s | %-34s | %-7s | %s\n' "$@"; }
 echo
 echo "== Results (measured in this run; aims from issue 2, not asserted)"
 row "name" "figure" "peer/limit" "ratio" "aim"
-row "------------------------------" "----------------" "------------------------------" "-------" "-----------"
+row "------------------------------" "----------------" "----------------------------------" "-------" "-----------"
 row "disk fdatasync, 4 KiB" "$(fmt "$fs" ops/s)" "(issue 2: ~3 800 here)" "" ""
 row "bare MHD hello, 1 epoll thread" "$(fmt "$mhd" req/s)" "(DESIGN: ~72 000 here)" "" ""
 row "Express hello, 1 Node process" "$(fmt "$ex" req/s)" "(DESIGN: ~3 500 here)" "" ""
