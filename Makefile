@@ -1,0 +1,49 @@
+# Loy — the two commands that matter are `make run` and `make test`; both install what is missing.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc)
+
+.PHONY: deps build asan run test test-unit test-http test-http-pg test-asan lint bench clean
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOY_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+run: build
+	@mkdir -p var
+	@LOY_LISTEN=$${LOY_LISTEN:-127.0.0.1:8080} ./$(BUILD)/loy serve
+
+lint:
+	@scripts/lint.sh
+
+test-unit: build
+	@cd $(BUILD) && ctest --output-on-failure
+
+test-http: build
+	@scripts/test-http.sh sqlite $(BUILD)/loy
+
+test-http-pg: build
+	@scripts/test-http.sh postgres $(BUILD)/loy
+
+test-asan: asan
+	@cd $(ASAN_BUILD) && ctest --output-on-failure
+	@scripts/test-http.sh sqlite $(ASAN_BUILD)/loy
+
+test: build lint
+	@cd $(BUILD) && ctest --output-on-failure
+	@scripts/test-http.sh sqlite $(BUILD)/loy
+	@scripts/test-http.sh postgres $(BUILD)/loy
+	@$(MAKE) --no-print-directory test-asan
+
+bench: build
+	@bench/run.sh $(BUILD)/loy
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

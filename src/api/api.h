@@ -1,0 +1,177 @@
+/* The REST API's shared pieces: the application state every handler reaches through the request,
+ * the authenticated principal, and the helpers that bind JSON input to C structs (400 naming the
+ * field), render resources and answer errors in the one error shape. */
+#ifndef LOY_API_API_H
+#define LOY_API_API_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "conf/conf.h"
+#include "core/roles.h"
+#include "http/ratelimit.h"
+#include "http/server.h"
+#include "store/store.h"
+
+#define API_BODY_SMALL 4096       /* auth, transactions, purchases */
+#define API_BODY_MEDIUM 16384     /* customers, settings, staff */
+#define API_BODY_LARGE 65536      /* card templates */
+#define API_NAME_MAX 200          /* characters */
+#define API_NOTES_MAX 2000
+#define API_TEXT_MAX 500          /* descriptions, addresses */
+#define API_TAGS_MAX 20
+#define API_TAG_LEN_MAX 40
+#define API_KEY_LEN_MAX 128       /* Idempotency-Key, orderId */
+#define API_LIST_LIMIT_DEFAULT 50
+#define API_LIST_LIMIT_MAX 100
+#define API_QUERY_MAX 100
+
+struct app {
+	struct store *st;
+	const struct conf *conf;
+	struct ratelimit *rl;
+	bool secure_cookies;
+};
+
+enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_USER, PRINCIPAL_APIKEY };
+
+struct principal {
+	enum principal_kind kind;
+	int64_t id; /* user id or API key id */
+	int64_t business_id;
+	enum role role;
+	const char *actor;   /* "user:12" / "apikey:3", for the ledger and the audit log */
+	const char *channel; /* "admin" for staff sessions, "api" for API keys */
+	const char *csrf;    /* staff sessions only */
+};
+
+static inline struct app *api_app(struct http_request *req)
+{
+	return req->app;
+}
+static inline struct principal *api_principal(struct http_request *req)
+{
+	return req->auth;
+}
+
+/* The route table and the dispatcher handed to the HTTP server. */
+extern const struct route api_routes[];
+extern const size_t api_nroutes;
+void api_dispatch(struct http_request *req, struct http_response *res);
+
+/* Resolves credentials (bearer token or session cookie + CSRF for unsafe methods) into
+ * req->auth. LOY_EUNAUTH / LOY_EFORBIDDEN with a message for the client. */
+enum loy_err api_authenticate(struct http_request *req, const char **message);
+
+/* ---- answering ---- */
+void api_error(struct http_response *res, enum loy_err err, const char *field, const char *message);
+/* Serialises j (and releases it) as the response body with this status. */
+void api_json(struct http_response *res, int status, json_t *j);
+void api_no_content(struct http_response *res);
+
+/* ---- input ---- */
+enum jkind { J_STR, J_INT, J_BOOL, J_ANY };
+#define J_REQUIRED 1u
+#define J_NULLABLE 2u
+
+struct jfield {
+	const char *name;
+	enum jkind kind;
+	unsigned flags;
+	int64_t min, max; /* J_STR: length in characters; J_INT: value */
+	size_t off;	  /* offset of a struct jval in the output struct */
+};
+
+struct jval {
+	bool set;  /* present in the input */
+	bool null; /* present and null */
+	const char *s;
+	size_t len;
+	int64_t i;
+	bool b;
+	json_t *j; /* J_ANY: borrowed from the parsed document */
+};
+
+/* Parses the request body as a JSON object: 415 for another content type, 413 past the route's
+ * cap, 400 malformed_json. On success *out is owned by the caller (json_decref). */
+enum loy_err api_parse_body(struct http_request *req, json_t **out, const char **message);
+/* Binds obj's members to fields (unknown members are an error). On error *bad names the field. */
+enum loy_err api_bind(json_t *obj, const struct jfield *fields, size_t n, void *out,
+		      const char **bad, const char **message);
+/* Parses a body and binds it; answers the error itself and returns false when it fails. */
+bool api_read_body(struct http_request *req, struct http_response *res, const struct jfield *fields,
+		   size_t n, void *out, json_t **doc);
+/* Path parameter i as a positive id; false (and a 404 answered) otherwise. */
+bool api_param_id(struct http_request *req, struct http_response *res, int i, int64_t *out);
+/* Query parameter as an integer within bounds; def when absent; false (400 answered) otherwise. */
+bool api_query_int(struct http_request *req, struct http_response *res, const char *name,
+		   int64_t min, int64_t max, int64_t def, int64_t *out);
+/* Rejects query parameters outside `allowed` (NULL-terminated) with 400. */
+bool api_query_only(struct http_request *req, struct http_response *res,
+		    const char *const *allowed);
+/* A NUL-terminated arena copy of a bound string. */
+const char *api_str(struct http_request *req, const struct jval *v);
+
+/* ---- rendering ---- */
+json_t *api_time(int64_t ms); /* ISO string, or null for 0 */
+json_t *api_str_or_null(const char *s);
+json_t *api_render_customer(const struct customer *c);
+json_t *api_render_entry(const struct ledger_entry *e);
+json_t *api_render_user(const struct user *u);
+json_t *api_render_apikey(const struct api_key *k);
+
+/* ---- idempotency ---- */
+struct api_idem {
+	const char *key;  /* Idempotency-Key header, NULL when absent */
+	char hash[65];	  /* of method, path and body */
+};
+
+/* Reads and checks the Idempotency-Key header (1..128 visible ASCII) and hashes the request (also
+ * without a key: an orderId is an idempotency key too). False (400 answered) for a malformed key. */
+bool api_idem_prepare(struct http_request *req, struct http_response *res, struct api_idem *idem);
+/* Inside the write: claims the key. *replayed true means res now holds the first response. */
+enum loy_err api_idem_begin(struct store_tx *tx, struct http_request *req,
+			    struct http_response *res, const struct api_idem *idem,
+			    int64_t business_id, bool *replayed);
+/* Inside the write, after res is rendered: stores the response for the key. */
+enum loy_err api_idem_end(struct store_tx *tx, const struct api_idem *idem,
+			  struct http_response *res, int64_t business_id);
+
+/* A new random API key ("loy_<12 id chars>_<secret>"), its lookup id and its SHA-256. */
+void api_apikey_generate(char key[80], char prefix[13], char hash[65]);
+
+/* Counts a ledger entry for /metrics. */
+void api_count_ledger(enum ledger_type t);
+
+/* Route handlers, one group per file. */
+void api_healthz(struct http_request *req, struct http_response *res);
+void api_readyz(struct http_request *req, struct http_response *res);
+void api_metrics(struct http_request *req, struct http_response *res);
+void api_login(struct http_request *req, struct http_response *res);
+void api_logout(struct http_request *req, struct http_response *res);
+void api_me(struct http_request *req, struct http_response *res);
+void api_token(struct http_request *req, struct http_response *res);
+void api_register(struct http_request *req, struct http_response *res);
+void api_customers_list(struct http_request *req, struct http_response *res);
+void api_customers_create(struct http_request *req, struct http_response *res);
+void api_customer_get(struct http_request *req, struct http_response *res);
+void api_customer_patch(struct http_request *req, struct http_response *res);
+void api_customer_delete(struct http_request *req, struct http_response *res);
+void api_card_get(struct http_request *req, struct http_response *res);
+void api_transactions_list(struct http_request *req, struct http_response *res);
+void api_transactions_create(struct http_request *req, struct http_response *res);
+void api_transaction_reverse(struct http_request *req, struct http_response *res);
+void api_pos_purchase(struct http_request *req, struct http_response *res);
+void api_settings_get(struct http_request *req, struct http_response *res);
+void api_settings_put(struct http_request *req, struct http_response *res);
+void api_users_list(struct http_request *req, struct http_response *res);
+void api_users_create(struct http_request *req, struct http_response *res);
+void api_user_get(struct http_request *req, struct http_response *res);
+void api_user_patch(struct http_request *req, struct http_response *res);
+void api_user_delete(struct http_request *req, struct http_response *res);
+void api_apikeys_list(struct http_request *req, struct http_response *res);
+void api_apikeys_create(struct http_request *req, struct http_response *res);
+void api_apikey_delete(struct http_request *req, struct http_response *res);
+
+#endif

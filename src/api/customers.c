@@ -1,0 +1,403 @@
+/* Customers: self-registration, the staff endpoints, and the cashier's card lookup. */
+#include <string.h>
+
+#include "api/customer_input.h"
+#include "base/log.h"
+#include "base/timeutil.h"
+#include "core/card.h"
+
+#define CONSENT_VERSION_DEFAULT "1"
+
+static const struct jfield register_fields[] = {
+	{ "name", J_STR, J_REQUIRED, 1, API_NAME_MAX, offsetof(struct customer_in, name) },
+	{ "phone", J_STR, J_REQUIRED, 1, 32, offsetof(struct customer_in, phone) },
+	{ "email", J_STR, J_NULLABLE, 0, 254, offsetof(struct customer_in, email) },
+	{ "birthday", J_STR, J_NULLABLE, 0, 10, offsetof(struct customer_in, birthday) },
+	{ "consent", J_BOOL, J_REQUIRED, 0, 0, offsetof(struct customer_in, consent) },
+	{ "consentVersion", J_STR, 0, 1, 32, offsetof(struct customer_in, consent_version) },
+};
+
+static const struct jfield create_fields[] = {
+	{ "name", J_STR, J_REQUIRED, 1, API_NAME_MAX, offsetof(struct customer_in, name) },
+	{ "phone", J_STR, J_REQUIRED, 1, 32, offsetof(struct customer_in, phone) },
+	{ "email", J_STR, J_NULLABLE, 0, 254, offsetof(struct customer_in, email) },
+	{ "birthday", J_STR, J_NULLABLE, 0, 10, offsetof(struct customer_in, birthday) },
+	{ "tags", J_ANY, 0, 0, 0, offsetof(struct customer_in, tags) },
+	{ "notes", J_STR, 0, 0, API_NOTES_MAX, offsetof(struct customer_in, notes) },
+	{ "status", J_STR, 0, 1, 16, offsetof(struct customer_in, status) },
+};
+
+static const struct jfield patch_fields[] = {
+	{ "name", J_STR, 0, 1, API_NAME_MAX, offsetof(struct customer_in, name) },
+	{ "phone", J_STR, 0, 1, 32, offsetof(struct customer_in, phone) },
+	{ "email", J_STR, J_NULLABLE, 0, 254, offsetof(struct customer_in, email) },
+	{ "birthday", J_STR, J_NULLABLE, 0, 10, offsetof(struct customer_in, birthday) },
+	{ "tags", J_ANY, 0, 0, 0, offsetof(struct customer_in, tags) },
+	{ "notes", J_STR, 0, 0, API_NOTES_MAX, offsetof(struct customer_in, notes) },
+	{ "status", J_STR, 0, 1, 16, offsetof(struct customer_in, status) },
+};
+
+#define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
+
+/* ---- creating: self-registration and staff ---- */
+
+struct create_ctx {
+	struct http_request *req;
+	struct http_response *res;
+	const struct api_idem *idem;
+	const char *business_slug; /* self-registration: NULL = the install's default */
+	int64_t business_id;	   /* staff: the principal's business */
+	struct customer c;
+	const char *operator_id, *channel;
+};
+
+static enum loy_err create_tx(struct store_tx *tx, void *arg)
+{
+	struct create_ctx *x = arg;
+	struct business b;
+	bool replayed = false;
+	enum loy_err err;
+
+	if (x->business_id)
+		err = store_business_get(tx, x->business_id, &b);
+	else if (x->business_slug)
+		err = store_business_by_slug(tx, x->business_slug, &b);
+	else
+		err = store_business_default(tx, &b);
+	if (err != LOY_OK)
+		return err;
+	if (x->idem) {
+		err = api_idem_begin(tx, x->req, x->res, x->idem, b.id, &replayed);
+		if (err != LOY_OK || replayed)
+			return err;
+	}
+	x->c.business_id = b.id;
+	err = store_customer_insert(tx, &x->c);
+	if (err != LOY_OK)
+		return err;
+	if (b.loyalty.welcome_bonus > 0) {
+		struct ledger_entry e = {
+			.business_id = b.id,
+			.customer_id = x->c.id,
+			.type = LEDGER_WELCOME,
+			.amount = b.loyalty.welcome_bonus,
+			.description = "Welcome bonus",
+			.operator_id = x->operator_id,
+			.channel = x->channel,
+		};
+		err = store_ledger_post(tx, &e, 0);
+		if (err != LOY_OK)
+			return err;
+		x->c.balance = e.balance_after;
+		x->c.last_activity = tx->now;
+	}
+	if (x->operator_id) {
+		err = store_audit(tx, b.id, x->operator_id, "customer.create",
+				  arena_printf(tx->a, "customer:%lld", (long long)x->c.id),
+				  x->req->ip);
+		if (err != LOY_OK)
+			return err;
+	}
+	api_json(x->res, 201, api_render_customer(&x->c));
+	return x->idem ? api_idem_end(tx, x->idem, x->res, b.id) : LOY_OK;
+}
+
+static void finish_create(struct http_request *req, struct http_response *res,
+			  struct create_ctx *x)
+{
+	enum loy_err err = store_write(api_app(req)->st, &req->arena, create_tx, x);
+
+	if (err == LOY_ECONFLICT)
+		api_error(res, err, "phone", "this phone number is already registered");
+	else if (err == LOY_ENOTFOUND)
+		api_error(res, err, NULL, "no such business");
+	else if (err != LOY_OK)
+		api_error(res, err, NULL, NULL);
+	else if (res->status == 201) {
+		req->log_customer_id = x->c.id;
+		if (api_principal(req) == NULL)
+			api_count_ledger(LEDGER_WELCOME);
+	}
+}
+
+void api_register(struct http_request *req, struct http_response *res)
+{
+	static const char *const allowed[] = { "business", NULL };
+	struct app *app = api_app(req);
+	struct customer_in in = { 0 };
+	struct create_ctx x = { .req = req, .res = res, .channel = "web" };
+	json_t *doc = NULL;
+	char key[96];
+	int retry = 0;
+
+	snprintf(key, sizeof(key), "register:%s", req->ip);
+	if (!ratelimit_take(app->rl, key, app->conf->register_rate, &retry)) {
+		http_set_header(res, "Retry-After", arena_printf(&req->arena, "%d", retry));
+		api_error(res, LOY_ERATE, NULL, "too many registrations from this address");
+		return;
+	}
+	if (!api_query_only(req, res, allowed))
+		return;
+	if (!api_read_body(req, res, register_fields, NFIELDS(register_fields), &in, &doc))
+		return;
+	if (!in.consent.b) {
+		json_decref(doc);
+		api_error(res, LOY_EINVALID, "consent",
+			  "consent to the processing of personal data is required");
+		return;
+	}
+	x.c.status = "active";
+	x.c.source = "web";
+	x.c.tags = "";
+	x.c.notes = "";
+	x.c.consent_version = in.consent_version.set ? api_str(req, &in.consent_version)
+						     : CONSENT_VERSION_DEFAULT;
+	x.c.consent_at = time_now_ms();
+	x.c.consent_ip = req->ip;
+	x.business_slug = http_query(req, "business");
+	if (!customer_input_apply(req, res, &in, &x.c)) {
+		json_decref(doc);
+		return;
+	}
+	json_decref(doc);
+	finish_create(req, res, &x);
+}
+
+void api_customers_create(struct http_request *req, struct http_response *res)
+{
+	struct principal *p = api_principal(req);
+	struct customer_in in = { 0 };
+	struct api_idem idem;
+	struct create_ctx x = { .req = req, .res = res, .idem = &idem };
+	json_t *doc = NULL;
+
+	if (!api_idem_prepare(req, res, &idem))
+		return;
+	if (!api_read_body(req, res, create_fields, NFIELDS(create_fields), &in, &doc))
+		return;
+	x.business_id = p->business_id;
+	x.operator_id = p->actor;
+	x.channel = p->channel;
+	x.c.status = "active";
+	x.c.source = p->kind == PRINCIPAL_APIKEY ? "api" : "admin";
+	x.c.tags = "";
+	x.c.notes = "";
+	if (!customer_input_apply(req, res, &in, &x.c)) {
+		json_decref(doc);
+		return;
+	}
+	json_decref(doc);
+	finish_create(req, res, &x);
+}
+
+/* ---- reading ---- */
+
+struct get_ctx {
+	int64_t business_id, id;
+	const char *card;
+	struct customer c;
+};
+
+static enum loy_err get_tx(struct store_tx *tx, void *arg)
+{
+	struct get_ctx *g = arg;
+	if (g->card)
+		return store_customer_by_card(tx, g->business_id, g->card, &g->c);
+	return store_customer_get(tx, g->business_id, g->id, &g->c);
+}
+
+void api_customer_get(struct http_request *req, struct http_response *res)
+{
+	struct get_ctx g = { .business_id = api_principal(req)->business_id };
+	enum loy_err err;
+
+	if (!api_param_id(req, res, 0, &g.id))
+		return;
+	err = store_read(api_app(req)->st, &req->arena, get_tx, &g);
+	if (err != LOY_OK) {
+		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such customer" : NULL);
+		return;
+	}
+	api_json(res, 200, api_render_customer(&g.c));
+}
+
+void api_card_get(struct http_request *req, struct http_response *res)
+{
+	struct get_ctx g = { .business_id = api_principal(req)->business_id };
+	char masked[32];
+	enum loy_err err;
+
+	if (!card_number_valid(req->params[0])) {
+		api_error(res, LOY_ENOTFOUND, NULL, "no such card (check the number)");
+		return;
+	}
+	g.card = arena_strndup(&req->arena, req->params[0].p, req->params[0].len);
+	err = store_read(api_app(req)->st, &req->arena, get_tx, &g);
+	if (err != LOY_OK) {
+		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such card" : NULL);
+		return;
+	}
+	log_mask_phone(g.c.phone, masked, sizeof(masked));
+	api_json(res, 200,
+		 json_pack("{s:s,s:I,s:s,s:s,s:I,s:s,s:o}", "cardNumber", g.c.card_number,
+			   "customerId", (json_int_t)g.c.id, "name", g.c.name, "phoneMasked",
+			   masked, "balance", (json_int_t)g.c.balance, "status", g.c.status,
+			   "lastActivity", api_time(g.c.last_activity)));
+}
+
+struct list_ctx {
+	int64_t business_id;
+	struct customer_query q;
+	struct customer *items;
+	int n;
+	int64_t next;
+};
+
+static enum loy_err list_tx(struct store_tx *tx, void *arg)
+{
+	struct list_ctx *l = arg;
+	return store_customer_list(tx, l->business_id, &l->q, &l->items, &l->n, &l->next);
+}
+
+void api_customers_list(struct http_request *req, struct http_response *res)
+{
+	static const char *const allowed[] = { "query", "status", "tag", "limit", "cursor", NULL };
+	struct list_ctx l = { .business_id = api_principal(req)->business_id };
+	const char *query = http_query(req, "query");
+	const char *status = http_query(req, "status");
+	const char *tag = http_query(req, "tag");
+	int64_t limit, cursor;
+	json_t *items;
+	enum loy_err err;
+
+	if (!api_query_only(req, res, allowed) ||
+	    !api_query_int(req, res, "limit", 1, API_LIST_LIMIT_MAX, API_LIST_LIMIT_DEFAULT,
+			   &limit) ||
+	    !api_query_int(req, res, "cursor", 1, INT64_MAX, 0, &cursor))
+		return;
+	if (query && (strlen(query) > API_QUERY_MAX || !str_is_clean_utf8(str_from(query)))) {
+		api_error(res, LOY_EINVALID, "query", "query must be at most 100 characters");
+		return;
+	}
+	if (status && strcmp(status, "active") && strcmp(status, "inactive") &&
+	    strcmp(status, "blocked")) {
+		api_error(res, LOY_EINVALID, "status", "status must be active, inactive or blocked");
+		return;
+	}
+	if (tag && (strlen(tag) == 0 || strlen(tag) > API_TAG_LEN_MAX * 4 || strchr(tag, ',') ||
+		    strchr(tag, '%') || strchr(tag, '_') || strchr(tag, '!'))) {
+		api_error(res, LOY_EINVALID, "tag", "not a valid tag");
+		return;
+	}
+	l.q.search = query && *query ? customer_search_pattern(&req->arena, query) : NULL;
+	l.q.status = status;
+	l.q.tag = tag ? arena_printf(&req->arena, "%%,%s,%%", tag) : NULL;
+	l.q.before_id = cursor;
+	l.q.limit = (int)limit;
+	err = store_read(api_app(req)->st, &req->arena, list_tx, &l);
+	if (err != LOY_OK) {
+		api_error(res, err, NULL, NULL);
+		return;
+	}
+	items = json_array();
+	for (int i = 0; i < l.n; i++)
+		json_array_append_new(items, api_render_customer(&l.items[i]));
+	api_json(res, 200,
+		 json_pack("{s:o,s:o}", "items", items, "nextCursor",
+			   l.next ? json_string(arena_printf(&req->arena, "%lld",
+							     (long long)l.next))
+				  : json_null()));
+}
+
+/* ---- changing ---- */
+
+struct patch_ctx {
+	struct http_request *req;
+	struct http_response *res;
+	const struct api_idem *idem;
+	const struct customer_in *in;
+	int64_t id;
+	struct customer c;
+	bool invalid; /* the response already holds a 400 */
+};
+
+static enum loy_err patch_tx(struct store_tx *tx, void *arg)
+{
+	struct patch_ctx *x = arg;
+	struct principal *p = api_principal(x->req);
+	bool replayed;
+	enum loy_err err = api_idem_begin(tx, x->req, x->res, x->idem, p->business_id, &replayed);
+
+	if (err != LOY_OK || replayed)
+		return err;
+	err = store_customer_get(tx, p->business_id, x->id, &x->c);
+	if (err != LOY_OK)
+		return err;
+	if (!customer_input_apply(x->req, x->res, x->in, &x->c)) {
+		x->invalid = true;
+		return LOY_EINVALID;
+	}
+	err = store_customer_update(tx, &x->c);
+	if (err == LOY_OK)
+		err = store_audit(tx, p->business_id, p->actor, "customer.update",
+				  arena_printf(tx->a, "customer:%lld", (long long)x->id),
+				  x->req->ip);
+	if (err != LOY_OK)
+		return err;
+	api_json(x->res, 200, api_render_customer(&x->c));
+	return api_idem_end(tx, x->idem, x->res, p->business_id);
+}
+
+void api_customer_patch(struct http_request *req, struct http_response *res)
+{
+	struct customer_in in = { 0 };
+	struct api_idem idem;
+	struct patch_ctx x = { .req = req, .res = res, .idem = &idem, .in = &in };
+	json_t *doc = NULL;
+	enum loy_err err;
+
+	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &idem))
+		return;
+	if (!api_read_body(req, res, patch_fields, NFIELDS(patch_fields), &in, &doc))
+		return;
+	err = store_write(api_app(req)->st, &req->arena, patch_tx, &x);
+	json_decref(doc);
+	if (x.invalid)
+		return;
+	if (err == LOY_ECONFLICT)
+		api_error(res, err, "phone", "this phone number belongs to another customer");
+	else if (err != LOY_OK)
+		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such customer" : NULL);
+}
+
+struct delete_ctx {
+	struct http_request *req;
+	int64_t id;
+};
+
+static enum loy_err delete_tx(struct store_tx *tx, void *arg)
+{
+	struct delete_ctx *x = arg;
+	struct principal *p = api_principal(x->req);
+	enum loy_err err = store_customer_erase(tx, p->business_id, x->id);
+	if (err == LOY_OK)
+		err = store_audit(tx, p->business_id, p->actor, "customer.erase",
+				  arena_printf(tx->a, "customer:%lld", (long long)x->id),
+				  x->req->ip);
+	return err;
+}
+
+void api_customer_delete(struct http_request *req, struct http_response *res)
+{
+	struct delete_ctx x = { .req = req };
+	enum loy_err err;
+
+	if (!api_param_id(req, res, 0, &x.id))
+		return;
+	err = store_write(api_app(req)->st, &req->arena, delete_tx, &x);
+	if (err != LOY_OK) {
+		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such customer" : NULL);
+		return;
+	}
+	api_no_content(res);
+}

@@ -1,0 +1,81 @@
+/* The route table — method, path pattern, handler, the least role allowed, body cap, where it runs —
+ * and the dispatcher that authenticates, checks the role and calls the handler. */
+#include <string.h>
+
+#include "api/api.h"
+#include "base/log.h"
+
+#define PUBLIC 0
+#define VIEWER ROLE_VIEWER
+#define CASHIER ROLE_CASHIER
+#define ADMIN ROLE_ADMIN
+
+#define INLINE ROUTE_INLINE
+#define POOLED ROUTE_POOLED
+
+const struct route api_routes[] = {
+	{ "GET", "/healthz", api_healthz, PUBLIC, 0, INLINE, 0 },
+	{ "GET", "/readyz", api_readyz, PUBLIC, 0, INLINE, 0 },
+	{ "GET", "/metrics", api_metrics, PUBLIC, 0, INLINE, 0 },
+
+	{ "POST", "/api/v1/auth/login", api_login, PUBLIC, API_BODY_SMALL, POOLED, 0 },
+	{ "POST", "/api/v1/auth/logout", api_logout, VIEWER, API_BODY_SMALL, POOLED, 0 },
+	{ "GET", "/api/v1/auth/me", api_me, VIEWER, 0, INLINE, 0 },
+	{ "POST", "/api/v1/auth/token", api_token, PUBLIC, API_BODY_SMALL, INLINE, 0 },
+	{ "POST", "/api/v1/register", api_register, PUBLIC, API_BODY_MEDIUM, POOLED, 0 },
+
+	{ "GET", "/api/v1/customers", api_customers_list, VIEWER, 0, INLINE, 0 },
+	{ "POST", "/api/v1/customers", api_customers_create, CASHIER, API_BODY_MEDIUM, POOLED, 0 },
+	{ "GET", "/api/v1/customers/{id}", api_customer_get, VIEWER, 0, INLINE, 0 },
+	{ "PATCH", "/api/v1/customers/{id}", api_customer_patch, ADMIN, API_BODY_MEDIUM, POOLED, 0 },
+	{ "DELETE", "/api/v1/customers/{id}", api_customer_delete, ADMIN, 0, POOLED, 0 },
+	{ "GET", "/api/v1/customers/{id}/transactions", api_transactions_list, VIEWER, 0, INLINE,
+	  0 },
+	{ "POST", "/api/v1/customers/{id}/transactions", api_transactions_create, CASHIER,
+	  API_BODY_SMALL, POOLED, 0 },
+	{ "POST", "/api/v1/transactions/{id}/reverse", api_transaction_reverse, ADMIN,
+	  API_BODY_SMALL, POOLED, 0 },
+	{ "GET", "/api/v1/cards/{cardNumber}", api_card_get, CASHIER, 0, INLINE, 0 },
+	{ "POST", "/api/v1/pos/purchase", api_pos_purchase, CASHIER, API_BODY_SMALL, POOLED, 0 },
+
+	{ "GET", "/api/v1/settings", api_settings_get, VIEWER, 0, INLINE, 0 },
+	{ "PUT", "/api/v1/settings", api_settings_put, ADMIN, API_BODY_MEDIUM, POOLED, 0 },
+
+	{ "GET", "/api/v1/users", api_users_list, ADMIN, 0, INLINE, 0 },
+	{ "POST", "/api/v1/users", api_users_create, ADMIN, API_BODY_SMALL, POOLED, 0 },
+	{ "GET", "/api/v1/users/{id}", api_user_get, ADMIN, 0, INLINE, 0 },
+	{ "PATCH", "/api/v1/users/{id}", api_user_patch, ADMIN, API_BODY_SMALL, POOLED, 0 },
+	{ "DELETE", "/api/v1/users/{id}", api_user_delete, ADMIN, 0, POOLED, 0 },
+	{ "GET", "/api/v1/apikeys", api_apikeys_list, ADMIN, 0, INLINE, 0 },
+	{ "POST", "/api/v1/apikeys", api_apikeys_create, ADMIN, API_BODY_SMALL, POOLED, 0 },
+	{ "DELETE", "/api/v1/apikeys/{id}", api_apikey_delete, ADMIN, 0, POOLED, 0 },
+};
+
+const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
+
+void api_dispatch(struct http_request *req, struct http_response *res)
+{
+	const struct route *r = req->route;
+	const char *message = NULL;
+	enum loy_err err;
+
+	if (!r) {
+		if (req->match == ROUTE_NO_METHOD)
+			api_error(res, LOY_EMETHOD, NULL, NULL);
+		else
+			api_error(res, LOY_ENOTFOUND, NULL, "no such endpoint");
+		return;
+	}
+	if (r->min_role != PUBLIC) {
+		err = api_authenticate(req, &message);
+		if (err != LOY_OK) {
+			api_error(res, err, NULL, message);
+			return;
+		}
+		if (!role_allows(api_principal(req)->role, (enum role)r->min_role)) {
+			api_error(res, LOY_EFORBIDDEN, NULL, "your role may not do this");
+			return;
+		}
+	}
+	r->handler(req, res);
+}

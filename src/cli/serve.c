@@ -1,0 +1,143 @@
+/* `loy serve`: the HTTP server in the foreground, logging JSON lines to stdout, until SIGINT or
+ * SIGTERM. On the first start of an empty database it creates the owner account and prints its
+ * login once, to stderr (never to the log). */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "base/log.h"
+#include "base/rand.h"
+#include "cli/cli.h"
+#include "crypto/password.h"
+#include "crypto/token.h"
+
+#define RATELIMIT_SLOTS 65536
+
+struct owner_ctx {
+	struct user u;
+	bool created;
+};
+
+static enum loy_err owner_tx(struct store_tx *tx, void *arg)
+{
+	struct owner_ctx *o = arg;
+	struct business b;
+	int64_t users = 0;
+	enum loy_err err = store_user_count(tx, &users);
+
+	if (err != LOY_OK || users > 0)
+		return err;
+	err = store_business_default(tx, &b);
+	if (err != LOY_OK)
+		return err;
+	o->u.business_id = b.id;
+	err = store_user_insert(tx, &o->u);
+	o->created = err == LOY_OK;
+	return err;
+}
+
+static int ensure_owner(struct store *st, const struct conf *c)
+{
+	struct owner_ctx o = { .u = { .email = c->owner_email, .name = "Owner", .role = ROLE_OWNER } };
+	char password[33], hash[PASSWORD_HASH_MAX];
+	struct arena a;
+	enum loy_err err;
+
+	rand_token(password, 15);
+	if (password_hash(password, strlen(password), hash) != LOY_OK)
+		return 1;
+	o.u.password_hash = hash;
+	arena_init(&a, 1 << 16);
+	err = store_write(st, &a, owner_tx, &o);
+	arena_free(&a);
+	if (err != LOY_OK && err != LOY_ECONFLICT) {
+		fprintf(stderr, "cannot create the owner account: %s\n", err_code(err));
+		return 1;
+	}
+	if (o.created)
+		fprintf(stderr,
+			"\n  Loy is ready. Owner login (shown once, change it after signing in):\n"
+			"    e-mail:   %s\n    password: %s\n\n",
+			c->owner_email, password);
+	return 0;
+}
+
+static int init_token_key(const struct conf *c)
+{
+	unsigned char key[64];
+	size_t n = strlen(c->secret_key);
+
+	if (n == 0) {
+		log_warn("LOY_SECRET_KEY is not set: using a random key, so access tokens will "
+			 "not survive a restart (fine for development only)");
+		rand_bytes(key, sizeof(key));
+		return token_init(key, sizeof(key)) == LOY_OK ? 0 : 1;
+	}
+	if (n < 32) {
+		fprintf(stderr, "LOY_SECRET_KEY must be at least 32 characters\n");
+		return 1;
+	}
+	return token_init((const unsigned char *)c->secret_key, n) == LOY_OK ? 0 : 1;
+}
+
+int cli_serve(int argc, char **argv)
+{
+	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
+	const char *config = NULL;
+	struct conf c;
+	struct store *st = NULL;
+	struct app app = { 0 };
+	struct http_server *srv = NULL;
+	struct http_options hopt;
+	sigset_t sigs;
+	int sig, opt, rc = 1;
+
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (opt == 'c') {
+			config = optarg;
+		} else {
+			printf("usage: loy serve [--config FILE]\n\nRuns the HTTP server in the "
+			       "foreground until SIGINT/SIGTERM.\nListens on LOY_LISTEN; see `loy "
+			       "config --defaults` for every setting.\n");
+			return opt == 'h' ? 0 : 2;
+		}
+	}
+	/* Block the signals before any thread starts so that only sigwait below receives them. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (cli_open(config, &c, &st) != 0 || ensure_owner(st, &c) != 0 || init_token_key(&c) != 0)
+		goto out;
+	app = (struct app){ .st = st, .conf = &c, .rl = ratelimit_new(RATELIMIT_SLOTS) };
+	app.secure_cookies = strncmp(c.base_url, "https://", 8) == 0;
+	if (!app.rl)
+		goto out;
+	hopt = (struct http_options){ .listen = c.listen,
+				      .threads = (int)c.threads,
+				      .workers = (int)c.workers,
+				      .routes = api_routes,
+				      .nroutes = api_nroutes,
+				      .dispatch = api_dispatch,
+				      .app = &app };
+	if (http_start(&hopt, &srv) != LOY_OK)
+		goto out;
+	log_info("loy %s listening on %s (database: %s)", LOY_VERSION, c.listen,
+		 store_is_postgres(st) ? "postgresql" : "sqlite");
+	sigwait(&sigs, &sig);
+	log_info("signal %d: shutting down", sig);
+	http_stop(srv);
+	rc = 0;
+out:
+	ratelimit_free(app.rl);
+	store_close(st);
+	token_shutdown();
+	return rc;
+}

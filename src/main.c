@@ -1,0 +1,7 @@
+/* Wiring only: argv → subcommand (src/cli). */
+#include "cli/cli.h"
+
+int main(int argc, char **argv)
+{
+	return cli_main(argc, argv);
+}

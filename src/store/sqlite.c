@@ -1,0 +1,531 @@
+/* The SQLite driver behind db.h.
+ *
+ * Durability and concurrency: the database runs in WAL mode with synchronous=FULL, so a commit is on
+ * disk (the WAL is fsync'd) before db_write returns. SQLite allows one writer at a time; instead of
+ * letting request threads fight over the lock (and answer SQLITE_BUSY), every write callback is queued
+ * to one writer thread. The writer takes everything queued (up to group_commit_max), runs each callback
+ * inside its own SAVEPOINT of one transaction, commits once and wakes every waiter: one fsync pays for
+ * the whole group, so durable throughput grows with the number of concurrent writers instead of
+ * being capped by the disk's fsync rate. A callback that fails rolls back to its savepoint only.
+ *
+ * Reads use a pool of read-only connections; each db_read runs in a deferred transaction, which in WAL
+ * mode is a consistent snapshot that never blocks or is blocked by the writer. */
+#include <pthread.h>
+#include <semaphore.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "store/db.h"
+
+#define STMT_CACHE_SLOTS 512 /* distinct SQL statements per connection; the app has far fewer */
+#define DEFAULT_GROUP_MAX 512
+#define DEFAULT_READERS 8
+#define BUSY_TIMEOUT_MS 10000
+
+struct stmt_slot {
+	const char *sql;
+	sqlite3_stmt *stmt;
+};
+
+struct sq_conn {
+	struct db_conn base;
+	sqlite3 *h;
+	struct stmt_slot cache[STMT_CACHE_SLOTS];
+	char err[256];
+};
+
+struct write_item {
+	db_fn fn;
+	void *ctx;
+	enum loy_err rc;
+	sem_t done;
+	struct write_item *next;
+};
+
+struct sq_db {
+	struct db base;
+	char *path;
+
+	/* writer */
+	struct sq_conn *wconn;
+	pthread_t writer;
+	pthread_mutex_t qlock;
+	pthread_cond_t qcond;
+	struct write_item *qhead, *qtail;
+	int group_max;
+	int stopping;
+
+	/* readers: a stack of idle connections */
+	pthread_mutex_t rlock;
+	pthread_cond_t rcond;
+	struct sq_conn **idle;
+	int nidle;
+	int nreaders;
+};
+
+static void conn_set_err(struct sq_conn *c, const char *what)
+{
+	snprintf(c->err, sizeof(c->err), "%s: %s", what, sqlite3_errmsg(c->h));
+}
+
+static enum loy_err map_rc(int rc)
+{
+	switch (rc) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return LOY_OK;
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return LOY_ECONFLICT;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_CANTOPEN:
+		return LOY_EUNAVAILABLE;
+	case SQLITE_NOMEM:
+		return LOY_ENOMEM;
+	default:
+		if ((rc & 0xff) == SQLITE_CONSTRAINT)
+			return LOY_EINVALID;
+		return LOY_EIO;
+	}
+}
+
+static enum loy_err conn_simple(struct sq_conn *c, const char *sql)
+{
+	int rc = sqlite3_exec(c->h, sql, NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		conn_set_err(c, sql);
+		return map_rc(sqlite3_extended_errcode(c->h));
+	}
+	return LOY_OK;
+}
+
+static enum loy_err conn_open(const char *path, bool readonly, struct sq_conn **out)
+{
+	struct sq_conn *c = calloc(1, sizeof(*c));
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (readonly ? 0 : SQLITE_OPEN_CREATE);
+	enum loy_err err;
+
+	if (!c)
+		return LOY_ENOMEM;
+	c->base.driver = &db_sqlite_driver;
+	if (sqlite3_open_v2(path, &c->h, flags, NULL) != SQLITE_OK) {
+		log_error("sqlite: cannot open %s: %s", path, c->h ? sqlite3_errmsg(c->h) : "no memory");
+		sqlite3_close(c->h);
+		free(c);
+		return LOY_EUNAVAILABLE;
+	}
+	sqlite3_extended_result_codes(c->h, 1);
+	sqlite3_busy_timeout(c->h, BUSY_TIMEOUT_MS);
+	err = conn_simple(c, readonly ? "PRAGMA query_only=1; PRAGMA foreign_keys=ON;"
+				      : "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
+					"PRAGMA foreign_keys=ON;");
+	if (err != LOY_OK) {
+		log_error("sqlite: %s", c->err);
+		sqlite3_close(c->h);
+		free(c);
+		return err;
+	}
+	*out = c;
+	return LOY_OK;
+}
+
+static void conn_close(struct sq_conn *c)
+{
+	if (!c)
+		return;
+	for (int i = 0; i < STMT_CACHE_SLOTS; i++)
+		sqlite3_finalize(c->cache[i].stmt);
+	sqlite3_close(c->h);
+	free(c);
+}
+
+static enum loy_err conn_stmt(struct sq_conn *c, const char *sql, sqlite3_stmt **out)
+{
+	size_t h = ((uintptr_t)sql >> 3) % STMT_CACHE_SLOTS;
+
+	for (size_t i = 0; i < STMT_CACHE_SLOTS; i++) {
+		struct stmt_slot *s = &c->cache[(h + i) % STMT_CACHE_SLOTS];
+		if (s->sql == sql) {
+			*out = s->stmt;
+			return LOY_OK;
+		}
+		if (!s->sql) {
+			if (sqlite3_prepare_v3(c->h, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->stmt,
+					       NULL) != SQLITE_OK) {
+				conn_set_err(c, "prepare");
+				log_error("sqlite: %s in: %.200s", c->err, sql);
+				return LOY_EIO;
+			}
+			s->sql = sql;
+			*out = s->stmt;
+			return LOY_OK;
+		}
+	}
+	log_error("sqlite: statement cache full");
+	return LOY_EINTERNAL;
+}
+
+static enum loy_err bind_params(struct sq_conn *c, sqlite3_stmt *st, const struct db_param *params,
+				int n)
+{
+	for (int i = 0; i < n; i++) {
+		char name[12];
+		int idx, rc;
+
+		snprintf(name, sizeof(name), "$%d", i + 1);
+		idx = sqlite3_bind_parameter_index(st, name);
+		if (idx == 0)
+			continue; /* the statement does not use this parameter */
+		switch (params[i].type) {
+		case DB_INT:
+			rc = sqlite3_bind_int64(st, idx, params[i].i);
+			break;
+		case DB_TEXT:
+			rc = sqlite3_bind_text(st, idx, params[i].s, (int)params[i].len, SQLITE_STATIC);
+			break;
+		default:
+			rc = sqlite3_bind_null(st, idx);
+			break;
+		}
+		if (rc != SQLITE_OK) {
+			conn_set_err(c, "bind");
+			return map_rc(rc);
+		}
+	}
+	return LOY_OK;
+}
+
+static enum loy_err copy_row(struct arena *a, sqlite3_stmt *st, struct db_rows *out, int *cap)
+{
+	int ncols = out->ncols;
+
+	if (out->nrows == *cap) {
+		int ncap = *cap ? *cap * 2 : 8;
+		char **cells = arena_alloc(a, sizeof(char *) * (size_t)ncap * (size_t)ncols);
+		if (!cells)
+			return LOY_ENOMEM;
+		if (out->nrows)
+			memcpy(cells, out->cells, sizeof(char *) * (size_t)out->nrows * (size_t)ncols);
+		out->cells = cells;
+		*cap = ncap;
+	}
+	for (int col = 0; col < ncols; col++) {
+		char **cell = &out->cells[out->nrows * ncols + col];
+		switch (sqlite3_column_type(st, col)) {
+		case SQLITE_NULL:
+			*cell = NULL;
+			break;
+		case SQLITE_INTEGER:
+			*cell = arena_printf(a, "%lld", (long long)sqlite3_column_int64(st, col));
+			if (!*cell)
+				return LOY_ENOMEM;
+			break;
+		default: {
+			const unsigned char *t = sqlite3_column_text(st, col);
+			*cell = arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, col));
+			if (!*cell)
+				return LOY_ENOMEM;
+			break;
+		}
+		}
+	}
+	out->nrows++;
+	return LOY_OK;
+}
+
+static enum loy_err sq_exec(struct db_conn *dc, struct arena *a, const char *sql,
+			    const struct db_param *params, int nparams, struct db_rows *out)
+{
+	struct sq_conn *c = (struct sq_conn *)dc;
+	sqlite3_stmt *st;
+	enum loy_err err;
+	int rc, cap = 0;
+
+	err = conn_stmt(c, sql, &st);
+	if (err != LOY_OK)
+		return err;
+	err = bind_params(c, st, params, nparams);
+	if (err != LOY_OK)
+		goto out;
+	if (out) {
+		memset(out, 0, sizeof(*out));
+		out->ncols = sqlite3_column_count(st);
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (out && out->ncols > 0) {
+			err = copy_row(a, st, out, &cap);
+			if (err != LOY_OK)
+				goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		conn_set_err(c, "step");
+		err = map_rc(sqlite3_extended_errcode(c->h));
+		if (err != LOY_ECONFLICT && err != LOY_EINVALID)
+			log_error("sqlite: %s in: %.200s", c->err, sql);
+		goto out;
+	}
+	if (out)
+		out->affected = sqlite3_changes64(c->h);
+out:
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return err;
+}
+
+static enum loy_err sq_exec_script(struct db_conn *dc, const char *sql)
+{
+	return conn_simple((struct sq_conn *)dc, sql);
+}
+
+/* ---- writer ---------------------------------------------------------------------------------- */
+
+static void run_group(struct sq_db *db, struct write_item *group)
+{
+	struct sq_conn *c = db->wconn;
+	enum loy_err err = conn_simple(c, "BEGIN IMMEDIATE");
+
+	for (struct write_item *it = group; it; it = it->next) {
+		if (err != LOY_OK) {
+			it->rc = err;
+			continue;
+		}
+		if (conn_simple(c, "SAVEPOINT w") != LOY_OK) {
+			it->rc = LOY_EIO;
+			continue;
+		}
+		it->rc = it->fn(&c->base, it->ctx);
+		if (it->rc != LOY_OK && conn_simple(c, "ROLLBACK TO w") != LOY_OK)
+			log_error("sqlite: rollback to savepoint failed: %s", c->err);
+		conn_simple(c, "RELEASE w");
+	}
+	if (err == LOY_OK && conn_simple(c, "COMMIT") != LOY_OK) {
+		log_error("sqlite: commit failed: %s", c->err);
+		conn_simple(c, "ROLLBACK");
+		for (struct write_item *it = group; it; it = it->next)
+			if (it->rc == LOY_OK)
+				it->rc = LOY_EIO;
+	}
+}
+
+static void *writer_main(void *arg)
+{
+	struct sq_db *db = arg;
+
+	for (;;) {
+		struct write_item *group, *it, *next;
+		int n = 0;
+
+		pthread_mutex_lock(&db->qlock);
+		while (!db->qhead && !db->stopping)
+			pthread_cond_wait(&db->qcond, &db->qlock);
+		if (!db->qhead && db->stopping) {
+			pthread_mutex_unlock(&db->qlock);
+			return NULL;
+		}
+		group = db->qhead;
+		for (it = group; it->next && n + 1 < db->group_max; it = it->next)
+			n++;
+		db->qhead = it->next;
+		if (!db->qhead)
+			db->qtail = NULL;
+		it->next = NULL;
+		pthread_mutex_unlock(&db->qlock);
+
+		run_group(db, group);
+		for (it = group; it; it = next) {
+			next = it->next; /* the waiter may free the item as soon as it is posted */
+			sem_post(&it->done);
+		}
+	}
+}
+
+static enum loy_err sq_write(struct db *dbase, db_fn fn, void *ctx)
+{
+	struct sq_db *db = (struct sq_db *)dbase;
+	struct write_item it = { .fn = fn, .ctx = ctx, .rc = LOY_EINTERNAL };
+
+	sem_init(&it.done, 0, 0);
+	pthread_mutex_lock(&db->qlock);
+	if (db->stopping) {
+		pthread_mutex_unlock(&db->qlock);
+		sem_destroy(&it.done);
+		return LOY_EUNAVAILABLE;
+	}
+	if (db->qtail)
+		db->qtail->next = &it;
+	else
+		db->qhead = &it;
+	db->qtail = &it;
+	pthread_cond_signal(&db->qcond);
+	pthread_mutex_unlock(&db->qlock);
+
+	while (sem_wait(&it.done) != 0)
+		;
+	sem_destroy(&it.done);
+	return it.rc;
+}
+
+/* ---- readers --------------------------------------------------------------------------------- */
+
+static enum loy_err reader_take(struct sq_db *db, struct sq_conn **out)
+{
+	pthread_mutex_lock(&db->rlock);
+	while (db->nidle == 0)
+		pthread_cond_wait(&db->rcond, &db->rlock);
+	*out = db->idle[--db->nidle];
+	pthread_mutex_unlock(&db->rlock);
+	if (!*out)
+		return conn_open(db->path, true, out);
+	return LOY_OK;
+}
+
+static void reader_give(struct sq_db *db, struct sq_conn *c)
+{
+	pthread_mutex_lock(&db->rlock);
+	db->idle[db->nidle++] = c;
+	pthread_cond_signal(&db->rcond);
+	pthread_mutex_unlock(&db->rlock);
+}
+
+static enum loy_err sq_read(struct db *dbase, db_fn fn, void *ctx)
+{
+	struct sq_db *db = (struct sq_db *)dbase;
+	struct sq_conn *c = NULL;
+	enum loy_err err;
+
+	err = reader_take(db, &c);
+	if (err != LOY_OK) {
+		reader_give(db, NULL);
+		return err;
+	}
+	err = conn_simple(c, "BEGIN");
+	if (err == LOY_OK) {
+		err = fn(&c->base, ctx);
+		conn_simple(c, "COMMIT");
+	}
+	reader_give(db, c);
+	return err;
+}
+
+/* ---- open / close / backup ------------------------------------------------------------------- */
+
+static void sq_close(struct db *dbase)
+{
+	struct sq_db *db = (struct sq_db *)dbase;
+
+	if (!db)
+		return;
+	if (db->wconn) {
+		pthread_mutex_lock(&db->qlock);
+		db->stopping = 1;
+		pthread_cond_broadcast(&db->qcond);
+		pthread_mutex_unlock(&db->qlock);
+		pthread_join(db->writer, NULL);
+		conn_close(db->wconn);
+	}
+	for (int i = 0; i < db->nidle; i++)
+		conn_close(db->idle[i]);
+	free(db->idle);
+	pthread_mutex_destroy(&db->qlock);
+	pthread_cond_destroy(&db->qcond);
+	pthread_mutex_destroy(&db->rlock);
+	pthread_cond_destroy(&db->rcond);
+	free(db->path);
+	free(db);
+}
+
+static enum loy_err sq_open(const char *url, const struct db_options *opt, struct db **out)
+{
+	struct sq_db *db;
+	enum loy_err err;
+	const char *path = url + strlen("sqlite:");
+
+	if (*path == '\0')
+		return LOY_EINVALID;
+	db = calloc(1, sizeof(*db));
+	if (!db)
+		return LOY_ENOMEM;
+	db->base.driver = &db_sqlite_driver;
+	pthread_mutex_init(&db->qlock, NULL);
+	pthread_cond_init(&db->qcond, NULL);
+	pthread_mutex_init(&db->rlock, NULL);
+	pthread_cond_init(&db->rcond, NULL);
+	db->group_max = opt && opt->group_commit_max > 0 ? opt->group_commit_max : DEFAULT_GROUP_MAX;
+	db->nreaders = opt && opt->pool_size > 0 ? opt->pool_size : DEFAULT_READERS;
+	db->path = strdup(path);
+	db->idle = calloc((size_t)db->nreaders, sizeof(*db->idle));
+	if (!db->path || !db->idle) {
+		err = LOY_ENOMEM;
+		goto fail;
+	}
+	err = conn_open(db->path, false, &db->wconn);
+	if (err != LOY_OK)
+		goto fail;
+	/* Reader connections are opened on first use; NULL slots stand for "not yet opened". */
+	db->nidle = db->nreaders;
+	if (pthread_create(&db->writer, NULL, writer_main, db) != 0) {
+		conn_close(db->wconn);
+		db->wconn = NULL;
+		err = LOY_EINTERNAL;
+		goto fail;
+	}
+	*out = &db->base;
+	return LOY_OK;
+fail:
+	sq_close(&db->base);
+	return err;
+}
+
+static enum loy_err sq_backup(struct db *dbase, const char *path)
+{
+	struct sq_db *db = (struct sq_db *)dbase;
+	sqlite3 *src = NULL, *dst = NULL;
+	sqlite3_backup *b;
+	enum loy_err err = LOY_EIO;
+
+	if (sqlite3_open_v2(db->path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
+	    sqlite3_open(path, &dst) != SQLITE_OK) {
+		log_error("backup: cannot open %s", dst ? path : db->path);
+		goto out;
+	}
+	b = sqlite3_backup_init(dst, "main", src, "main");
+	if (!b) {
+		log_error("backup: %s", sqlite3_errmsg(dst));
+		goto out;
+	}
+	/* Copy everything in one step: a consistent snapshot of the source at one point in time. */
+	if (sqlite3_backup_step(b, -1) == SQLITE_DONE)
+		err = LOY_OK;
+	if (sqlite3_backup_finish(b) != SQLITE_OK)
+		err = LOY_EIO;
+	if (err != LOY_OK)
+		log_error("backup: %s", sqlite3_errmsg(dst));
+out:
+	sqlite3_close(src);
+	sqlite3_close(dst);
+	return err;
+}
+
+static const char *sq_last_error(struct db_conn *dc)
+{
+	return ((struct sq_conn *)dc)->err;
+}
+
+const struct db_driver db_sqlite_driver = {
+	.name = "sqlite",
+	.dialect = DB_SQLITE,
+	.open = sq_open,
+	.close = sq_close,
+	.read = sq_read,
+	.write = sq_write,
+	.exec = sq_exec,
+	.exec_script = sq_exec_script,
+	.backup = sq_backup,
+	.last_error = sq_last_error,
+};

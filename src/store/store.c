@@ -1,0 +1,89 @@
+/* Opening the store and framing units of work (see store.h). */
+#include "store/store.h"
+
+#include <stdlib.h>
+
+#include "base/timeutil.h"
+#include "store/db.h"
+#include "store/migrate.h"
+
+struct store {
+	struct db *db;
+};
+
+struct frame {
+	struct arena *a;
+	store_fn fn;
+	void *ctx;
+};
+
+enum loy_err store_open(const char *url, const struct store_options *opt, struct store **out)
+{
+	struct db_options dopt = { .pool_size = opt ? opt->pool_size : 0 };
+	struct store *st = calloc(1, sizeof(*st));
+	enum loy_err err;
+
+	if (!st)
+		return LOY_ENOMEM;
+	err = db_open(url, &dopt, &st->db);
+	if (err != LOY_OK) {
+		free(st);
+		return err;
+	}
+	*out = st;
+	return LOY_OK;
+}
+
+void store_close(struct store *st)
+{
+	if (!st)
+		return;
+	db_close(st->db);
+	free(st);
+}
+
+bool store_is_postgres(const struct store *st)
+{
+	return db_dialect(st->db) == DB_POSTGRES;
+}
+
+enum loy_err store_migrate(struct store *st, int *applied)
+{
+	return migrate_run(st->db, applied);
+}
+
+enum loy_err store_backup(struct store *st, const char *path)
+{
+	return db_backup(st->db, path);
+}
+
+static enum loy_err run_frame(struct db_conn *c, void *arg)
+{
+	struct frame *f = arg;
+	struct store_tx tx = { .c = c, .a = f->a, .now = time_now_ms() };
+	return f->fn(&tx, f->ctx);
+}
+
+enum loy_err store_read(struct store *st, struct arena *a, store_fn fn, void *ctx)
+{
+	struct frame f = { a, fn, ctx };
+	return db_read(st->db, run_frame, &f);
+}
+
+enum loy_err store_write(struct store *st, struct arena *a, store_fn fn, void *ctx)
+{
+	struct frame f = { a, fn, ctx };
+	return db_write(st->db, run_frame, &f);
+}
+
+static const char sql_ping[] = "SELECT 1";
+
+static enum loy_err ping(struct db_conn *c, void *ctx)
+{
+	return db_exec(c, NULL, sql_ping, NULL, 0, NULL);
+}
+
+enum loy_err store_ping(struct store *st)
+{
+	return db_read(st->db, ping, NULL);
+}

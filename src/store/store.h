@@ -1,0 +1,217 @@
+/* The store: Loy's domain operations over the database (businesses, customers, the ledger,
+ * idempotency records, staff, API keys, sessions, templates, the outbox, the audit log). One
+ * interface for SQLite and PostgreSQL: the SQL below it is shared, the drivers differ (db.h).
+ *
+ * Callers frame a unit of work with store_read or store_write and call the operations with the
+ * store_tx they are handed, so that several operations (a ledger row, the new balance, the outbox job,
+ * the idempotency record) commit together or not at all. Inside a store_write callback never block on
+ * anything but the database (no password hashing, no network): with SQLite the callback runs on the
+ * single writer thread.
+ *
+ * Strings in the structs below live in the tx's arena (or the caller's, for inputs). */
+#ifndef LOY_STORE_STORE_H
+#define LOY_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+#include "core/loyalty.h"
+#include "core/roles.h"
+
+struct store;
+
+struct store_tx {
+	struct db_conn *c;
+	struct arena *a;
+	int64_t now; /* ms since the epoch, fixed for the transaction */
+};
+
+typedef enum loy_err (*store_fn)(struct store_tx *tx, void *ctx);
+
+struct store_options {
+	int pool_size;
+};
+
+enum loy_err store_open(const char *url, const struct store_options *opt, struct store **out);
+void store_close(struct store *st);
+bool store_is_postgres(const struct store *st);
+enum loy_err store_migrate(struct store *st, int *applied);
+enum loy_err store_backup(struct store *st, const char *path);
+/* Runs fn on a read snapshot / in a durable transaction; results go to arena a. */
+enum loy_err store_read(struct store *st, struct arena *a, store_fn fn, void *ctx);
+enum loy_err store_write(struct store *st, struct arena *a, store_fn fn, void *ctx);
+/* A cheap round trip, for /readyz. */
+enum loy_err store_ping(struct store *st);
+
+/* ---- businesses ---- */
+struct business {
+	int64_t id;
+	const char *slug, *name;
+	const char *contact_phone, *contact_email, *contact_website, *contact_address; /* or NULL */
+	struct loyalty_settings loyalty;
+	int64_t created_at, updated_at;
+};
+
+enum loy_err store_business_insert(struct store_tx *tx, struct business *b); /* sets id */
+enum loy_err store_business_get(struct store_tx *tx, int64_t id, struct business *out);
+enum loy_err store_business_by_slug(struct store_tx *tx, const char *slug, struct business *out);
+/* The install's first business: the one public pages serve when none is named. */
+enum loy_err store_business_default(struct store_tx *tx, struct business *out);
+/* Writes name, contacts and loyalty settings of b (matched by id). */
+enum loy_err store_business_update(struct store_tx *tx, const struct business *b);
+
+/* ---- customers ---- */
+struct customer {
+	int64_t id, business_id;
+	const char *card_number, *name, *phone, *email, *birthday; /* email/birthday may be NULL */
+	int64_t balance, total_spent;
+	const char *status, *source;
+	const char *tags; /* ",a,b," form: each tag wrapped in commas, "" when none */
+	const char *notes;
+	const char *consent_version, *consent_ip; /* NULL when consent was not recorded */
+	int64_t consent_at;                       /* 0 when not recorded */
+	const char *search;                       /* folded text the list query matches */
+	int64_t created_at, last_activity;        /* last_activity 0: never */
+};
+
+/* Inserts c with a fresh card number (sets id, card_number, created_at). LOY_ECONFLICT if the phone
+ * is registered in the business. */
+enum loy_err store_customer_insert(struct store_tx *tx, struct customer *c);
+/* LOY_ENOTFOUND unless the customer exists in this business and is not erased. */
+enum loy_err store_customer_get(struct store_tx *tx, int64_t business_id, int64_t id,
+				struct customer *out);
+enum loy_err store_customer_by_card(struct store_tx *tx, int64_t business_id, const char *card,
+				    struct customer *out);
+enum loy_err store_customer_by_phone(struct store_tx *tx, int64_t business_id, const char *phone,
+				     struct customer *out);
+/* Writes the editable fields (name, phone, email, birthday, status, tags, notes, search).
+ * LOY_ECONFLICT if the new phone is taken. */
+enum loy_err store_customer_update(struct store_tx *tx, const struct customer *c);
+/* Erases personal data (152-FZ) and hides the customer; the ledger stays. */
+enum loy_err store_customer_erase(struct store_tx *tx, int64_t business_id, int64_t id);
+/* Adds delta to the balance and spent to total_spent atomically, refusing to go below zero
+ * (LOY_EBALANCE) whatever runs concurrently. Sets *balance_after. */
+enum loy_err store_customer_apply(struct store_tx *tx, int64_t business_id, int64_t id,
+				  int64_t delta, int64_t spent, int64_t *balance_after);
+
+struct customer_query {
+	const char *search; /* folded, NULL: any */
+	const char *status; /* NULL: any */
+	const char *tag;    /* NULL: any */
+	int64_t before_id;  /* cursor: ids below this; 0: from the newest */
+	int limit;
+};
+
+/* Lists up to q->limit customers newest first; *next is the cursor for the next page or 0. */
+enum loy_err store_customer_list(struct store_tx *tx, int64_t business_id,
+				 const struct customer_query *q, struct customer **items, int *n,
+				 int64_t *next);
+
+/* ---- the ledger ---- */
+struct ledger_entry {
+	int64_t id, business_id, customer_id;
+	enum ledger_type type;
+	int64_t amount; /* signed change of the balance */
+	int64_t balance_after;
+	const char *description, *order_id, *operator_id; /* or NULL */
+	const char *channel;
+	int64_t reversal_of; /* 0: none */
+	int64_t reversed_by; /* 0: none (read side only) */
+	int64_t created_at;
+};
+
+/* Applies e->amount to the customer's balance and appends the entry, atomically: sets id,
+ * balance_after and created_at. LOY_EBALANCE if the balance would go below zero; LOY_ENOTFOUND for an
+ * unknown customer; LOY_ECONFLICT if e->reversal_of is already reversed. spent adds to total_spent. */
+enum loy_err store_ledger_post(struct store_tx *tx, struct ledger_entry *e, int64_t spent);
+enum loy_err store_ledger_get(struct store_tx *tx, int64_t business_id, int64_t id,
+			      struct ledger_entry *out);
+enum loy_err store_ledger_list(struct store_tx *tx, int64_t business_id, int64_t customer_id,
+			       int64_t before_id, int limit, struct ledger_entry **items, int *n,
+			       int64_t *next);
+
+/* Customers whose balance differs from the sum of their ledger; calls fn for each, counts them. */
+typedef void (*store_mismatch_fn)(int64_t customer_id, int64_t balance, int64_t ledger_sum,
+				  void *ctx);
+enum loy_err store_verify(struct store_tx *tx, store_mismatch_fn fn, void *ctx, int64_t *mismatches,
+			  int64_t *checked);
+
+/* ---- idempotency ---- */
+struct idem_replay {
+	bool replayed;    /* true: a stored response was found */
+	int status;
+	const char *body;
+};
+
+/* Claims (scope, key) for a request with this hash. LOY_OK with replay->replayed false: the caller
+ * owns the key and must store_idem_finish it in the same transaction. LOY_OK with replayed true: the
+ * first response is in replay. LOY_EIDEMPOTENCY: the key was used with another request. */
+enum loy_err store_idem_claim(struct store_tx *tx, int64_t business_id, const char *scope,
+			      const char *key, const char *hash, struct idem_replay *replay);
+enum loy_err store_idem_finish(struct store_tx *tx, int64_t business_id, const char *scope,
+			       const char *key, int status, const char *body);
+
+/* ---- staff ---- */
+struct user {
+	int64_t id, business_id;
+	const char *email, *name; /* name may be NULL */
+	enum role role;
+	const char *password_hash;
+	bool disabled;
+	int64_t created_at, last_login_at;
+};
+
+enum loy_err store_user_insert(struct store_tx *tx, struct user *u); /* LOY_ECONFLICT: email */
+enum loy_err store_user_get(struct store_tx *tx, int64_t business_id, int64_t id, struct user *out);
+enum loy_err store_user_by_email(struct store_tx *tx, const char *email, struct user *out);
+enum loy_err store_user_list(struct store_tx *tx, int64_t business_id, struct user **items, int *n);
+enum loy_err store_user_update(struct store_tx *tx, const struct user *u);
+enum loy_err store_user_delete(struct store_tx *tx, int64_t business_id, int64_t id);
+enum loy_err store_user_count(struct store_tx *tx, int64_t *n);
+enum loy_err store_user_touch_login(struct store_tx *tx, int64_t id);
+
+/* ---- API keys ---- */
+struct api_key {
+	int64_t id, business_id;
+	const char *name;
+	enum role role;
+	const char *prefix, *key_hash;
+	int64_t created_at, last_used_at, revoked_at; /* 0: never */
+};
+
+enum loy_err store_apikey_insert(struct store_tx *tx, struct api_key *k);
+enum loy_err store_apikey_get(struct store_tx *tx, int64_t business_id, int64_t id,
+			      struct api_key *out);
+enum loy_err store_apikey_by_prefix(struct store_tx *tx, const char *prefix, struct api_key *out);
+enum loy_err store_apikey_list(struct store_tx *tx, int64_t business_id, struct api_key **items,
+			       int *n);
+enum loy_err store_apikey_revoke(struct store_tx *tx, int64_t business_id, int64_t id);
+enum loy_err store_apikey_touch(struct store_tx *tx, int64_t id);
+
+/* ---- sessions ---- */
+struct session {
+	const char *token_hash;
+	int64_t user_id, business_id;
+	const char *csrf_token;
+	int64_t created_at, expires_at;
+};
+
+enum loy_err store_session_insert(struct store_tx *tx, const struct session *s);
+/* LOY_ENOTFOUND for unknown or expired sessions and for disabled users. */
+enum loy_err store_session_get(struct store_tx *tx, const char *token_hash, struct session *s,
+			       struct user *u);
+enum loy_err store_session_delete(struct store_tx *tx, const char *token_hash);
+
+/* ---- the outbox ---- */
+/* Queues an external effect in the caller's transaction. */
+enum loy_err store_job_enqueue(struct store_tx *tx, int64_t business_id, const char *kind,
+			       const char *payload);
+enum loy_err store_job_depth(struct store_tx *tx, int64_t *queued, int64_t *dead);
+
+/* ---- audit ---- */
+enum loy_err store_audit(struct store_tx *tx, int64_t business_id, const char *actor,
+			 const char *action, const char *target, const char *ip);
+
+#endif
