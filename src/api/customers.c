@@ -49,6 +49,7 @@ struct create_ctx {
 	int64_t business_id;	   /* staff: the principal's business */
 	struct customer c;
 	const char *operator_id, *channel;
+	const char *conflict; /* the field that is taken */
 };
 
 static enum loy_err create_tx(struct store_tx *tx, void *arg)
@@ -72,6 +73,11 @@ static enum loy_err create_tx(struct store_tx *tx, void *arg)
 			return err;
 	}
 	x->c.business_id = b.id;
+	x->conflict = "email";
+	err = store_customer_email_taken(tx, b.id, x->c.email, 0);
+	if (err != LOY_OK)
+		return err;
+	x->conflict = "phone";
 	err = store_customer_insert(tx, &x->c);
 	if (err != LOY_OK)
 		return err;
@@ -107,7 +113,9 @@ static void finish_create(struct http_request *req, struct http_response *res,
 {
 	enum loy_err err = store_write(api_app(req)->st, &req->arena, create_tx, x);
 
-	if (err == LOY_ECONFLICT)
+	if (err == LOY_ECONFLICT && strcmp(x->conflict, "email") == 0)
+		api_error(res, err, "email", "this e-mail address is already registered");
+	else if (err == LOY_ECONFLICT)
 		api_error(res, err, "phone", "this phone number is already registered");
 	else if (err == LOY_ENOTFOUND)
 		api_error(res, err, NULL, "no such business");
@@ -115,7 +123,7 @@ static void finish_create(struct http_request *req, struct http_response *res,
 		api_error(res, err, NULL, NULL);
 	else if (res->status == 201) {
 		req->log_customer_id = x->c.id;
-		if (api_principal(req) == NULL)
+		if (x->c.balance > 0)
 			api_count_ledger(LEDGER_WELCOME);
 	}
 }
@@ -319,6 +327,7 @@ struct patch_ctx {
 	int64_t id;
 	struct customer c;
 	bool invalid; /* the response already holds a 400 */
+	const char *conflict;
 };
 
 static enum loy_err patch_tx(struct store_tx *tx, void *arg)
@@ -337,6 +346,11 @@ static enum loy_err patch_tx(struct store_tx *tx, void *arg)
 		x->invalid = true;
 		return LOY_EINVALID;
 	}
+	x->conflict = "email";
+	err = store_customer_email_taken(tx, p->business_id, x->c.email, x->c.id);
+	if (err != LOY_OK)
+		return err;
+	x->conflict = "phone";
 	err = store_customer_update(tx, &x->c);
 	if (err == LOY_OK)
 		err = store_audit(tx, p->business_id, p->actor, "customer.update",
@@ -364,7 +378,9 @@ void api_customer_patch(struct http_request *req, struct http_response *res)
 	json_decref(doc);
 	if (x.invalid)
 		return;
-	if (err == LOY_ECONFLICT)
+	if (err == LOY_ECONFLICT && strcmp(x.conflict, "email") == 0)
+		api_error(res, err, "email", "this e-mail address belongs to another customer");
+	else if (err == LOY_ECONFLICT)
 		api_error(res, err, "phone", "this phone number belongs to another customer");
 	else if (err != LOY_OK)
 		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such customer" : NULL);

@@ -21,7 +21,7 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/auth/login", api_login, PUBLIC, API_BODY_SMALL, POOLED, 0 },
 	{ "POST", "/api/v1/auth/logout", api_logout, VIEWER, API_BODY_SMALL, POOLED, 0 },
 	{ "GET", "/api/v1/auth/me", api_me, VIEWER, 0, INLINE, 0 },
-	{ "POST", "/api/v1/auth/token", api_token, PUBLIC, API_BODY_SMALL, INLINE, 0 },
+	{ "POST", "/api/v1/auth/token", api_token, PUBLIC, API_BODY_SMALL, POOLED, 0 },
 	{ "POST", "/api/v1/register", api_register, PUBLIC, API_BODY_MEDIUM, POOLED, 0 },
 
 	{ "GET", "/api/v1/customers", api_customers_list, VIEWER, 0, INLINE, 0 },
@@ -37,6 +37,12 @@ const struct route api_routes[] = {
 	  API_BODY_SMALL, POOLED, 0 },
 	{ "GET", "/api/v1/cards/{cardNumber}", api_card_get, CASHIER, 0, INLINE, 0 },
 	{ "POST", "/api/v1/pos/purchase", api_pos_purchase, CASHIER, API_BODY_SMALL, POOLED, 0 },
+
+	{ "GET", "/api/v1/templates", api_templates_list, VIEWER, 0, INLINE, 0 },
+	{ "POST", "/api/v1/templates", api_templates_create, ADMIN, API_BODY_LARGE, POOLED, 0 },
+	{ "GET", "/api/v1/templates/{id}", api_template_get, VIEWER, 0, INLINE, 0 },
+	{ "PATCH", "/api/v1/templates/{id}", api_template_patch, ADMIN, API_BODY_LARGE, POOLED, 0 },
+	{ "DELETE", "/api/v1/templates/{id}", api_template_delete, ADMIN, 0, POOLED, 0 },
 
 	{ "GET", "/api/v1/settings", api_settings_get, VIEWER, 0, INLINE, 0 },
 	{ "PUT", "/api/v1/settings", api_settings_put, ADMIN, API_BODY_MEDIUM, POOLED, 0 },

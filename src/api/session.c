@@ -179,7 +179,7 @@ static enum loy_err me_read(struct store_tx *tx, void *arg)
 {
 	struct me_ctx *m = arg;
 	enum loy_err err = store_business_get(tx, m->p->business_id, &m->business);
-	if (err == LOY_OK && m->p->kind == PRINCIPAL_USER)
+	if (err == LOY_OK)
 		err = store_user_get(tx, m->p->business_id, m->p->id, &m->user);
 	return err;
 }
@@ -187,18 +187,22 @@ static enum loy_err me_read(struct store_tx *tx, void *arg)
 void api_me(struct http_request *req, struct http_response *res)
 {
 	struct me_ctx m = { .p = api_principal(req) };
-	enum loy_err err = store_read(api_app(req)->st, &req->arena, me_read, &m);
+	enum loy_err err;
 
+	/* A staff endpoint: API clients know their key, and have no user or CSRF token. */
+	if (m.p->kind != PRINCIPAL_USER) {
+		api_error(res, LOY_EUNAUTH, NULL, "/auth/me needs a staff session");
+		return;
+	}
+	err = store_read(api_app(req)->st, &req->arena, me_read, &m);
 	if (err != LOY_OK) {
 		api_error(res, err, NULL, NULL);
 		return;
 	}
 	api_json(res, 200,
-		 json_pack("{s:o,s:{s:I,s:s,s:s},s:s,s:o}", "user",
-			   m.p->kind == PRINCIPAL_USER ? api_render_user(&m.user) : json_null(),
+		 json_pack("{s:o,s:{s:I,s:s,s:s},s:s}", "user", api_render_user(&m.user),
 			   "business", "id", (json_int_t)m.business.id, "name", m.business.name,
-			   "slug", m.business.slug, "role", role_name(m.p->role), "csrfToken",
-			   api_str_or_null(m.p->csrf)));
+			   "slug", m.business.slug, "csrfToken", m.p->csrf));
 }
 
 /* ---- API keys → access tokens ---- */
@@ -220,6 +224,12 @@ static enum loy_err token_find(struct store_tx *tx, void *arg)
 {
 	struct token_ctx *t = arg;
 	return store_apikey_by_prefix(tx, t->prefix, &t->key);
+}
+
+static enum loy_err token_touch(struct store_tx *tx, void *arg)
+{
+	struct token_ctx *t = arg;
+	return store_apikey_touch(tx, t->key.id);
 }
 
 /* Splits "loy_<id>_<secret>" and copies the id; false for anything else. */
@@ -262,6 +272,13 @@ void api_token(struct http_request *req, struct http_response *res)
 		api_error(res, LOY_EUNAUTH, NULL, "invalid API key");
 		return;
 	}
+	if (err != LOY_OK) {
+		api_error(res, err, NULL, NULL);
+		return;
+	}
+	/* "Last used" is when a token was last issued: tokens live minutes, so this is close enough
+	 * and costs one write per token instead of one per request. */
+	err = store_write(app->st, &req->arena, token_touch, &t);
 	if (err != LOY_OK) {
 		api_error(res, err, NULL, NULL);
 		return;

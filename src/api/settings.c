@@ -3,6 +3,8 @@
 
 #include "api/api.h"
 #include "core/email.h"
+#include "core/phone.h"
+#include "core/url.h"
 
 #define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
 
@@ -157,6 +159,25 @@ void api_settings_put(struct http_request *req, struct http_response *res)
 		api_error(res, LOY_EINVALID, "contactInfo.email",
 			  "contactInfo.email is not a valid e-mail address");
 		return;
+	}
+	if (x.contact.website.set && !x.contact.website.null &&
+	    !url_valid((struct str){ x.contact.website.s, x.contact.website.len })) {
+		json_decref(doc);
+		api_error(res, LOY_EINVALID, "contactInfo.website",
+			  "contactInfo.website must be an http(s) URL");
+		return;
+	}
+	if (x.contact.phone.set && !x.contact.phone.null) {
+		char *e164 = arena_alloc(&req->arena, PHONE_E164_MAX);
+		if (!e164 ||
+		    !phone_normalize((struct str){ x.contact.phone.s, x.contact.phone.len }, e164)) {
+			json_decref(doc);
+			api_error(res, LOY_EINVALID, "contactInfo.phone",
+				  "contactInfo.phone is not a valid phone number");
+			return;
+		}
+		x.contact.phone.s = e164;
+		x.contact.phone.len = strlen(e164);
 	}
 	err = store_write(api_app(req)->st, &req->arena, put_tx, &x);
 	json_decref(doc);

@@ -50,6 +50,20 @@ struct user_ctx {
 	const char *refusal;
 };
 
+/* True if removing u's ownership (demotion, disabling, deletion) would leave no enabled owner. */
+static enum loy_err last_owner(struct store_tx *tx, const struct user *u, bool *last)
+{
+	int64_t owners = 0;
+	enum loy_err err = LOY_OK;
+
+	*last = false;
+	if (u->role == ROLE_OWNER && !u->disabled) {
+		err = store_user_count_role(tx, u->business_id, ROLE_OWNER, &owners);
+		*last = owners <= 1;
+	}
+	return err;
+}
+
 static bool parse_role(struct http_request *req, struct http_response *res, const struct jval *v,
 		       enum role *out)
 {
@@ -184,6 +198,14 @@ static enum loy_err user_patch_tx(struct store_tx *tx, void *arg)
 	if (x->u.id == p->id && p->kind == PRINCIPAL_USER &&
 	    ((x->in.role.set && x->role != x->u.role) || (x->in.disabled.set && x->in.disabled.b)))
 		return x->refusal = "you cannot change your own role or disable yourself", LOY_ERULE;
+	if ((x->in.role.set && x->role != ROLE_OWNER) || (x->in.disabled.set && x->in.disabled.b)) {
+		bool last;
+		err = last_owner(tx, &x->u, &last);
+		if (err != LOY_OK)
+			return err;
+		if (last)
+			return x->refusal = "a business needs at least one owner", LOY_ERULE;
+	}
 	if (x->in.role.set)
 		x->u.role = x->role;
 	if (x->in.name.set)
@@ -240,6 +262,12 @@ static enum loy_err user_delete_tx(struct store_tx *tx, void *arg)
 		return x->refusal = "only an owner may remove owners and admins", LOY_EFORBIDDEN;
 	if (x->u.id == p->id && p->kind == PRINCIPAL_USER)
 		return x->refusal = "you cannot delete yourself", LOY_ERULE;
+	bool last;
+	err = last_owner(tx, &x->u, &last);
+	if (err != LOY_OK)
+		return err;
+	if (last)
+		return x->refusal = "a business needs at least one owner", LOY_ERULE;
 	err = store_user_delete(tx, p->business_id, x->id);
 	if (err == LOY_OK)
 		err = store_audit(tx, p->business_id, p->actor, "user.delete",
@@ -347,9 +375,9 @@ void api_apikeys_create(struct http_request *req, struct http_response *res)
 		return;
 	x.k.name = api_str(req, &in.name);
 	if (parse_role(req, res, &in.role, &x.k.role)) {
-		if (!role_allows(p->role, x.k.role)) {
+		if (!may_manage(p, x.k.role)) {
 			api_error(res, LOY_EFORBIDDEN, NULL,
-				  "an API key cannot have a higher role than yours");
+				  "only an owner may create owner and admin keys");
 		} else {
 			api_apikey_generate(key, prefix, hash);
 			x.k.prefix = prefix;

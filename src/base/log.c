@@ -145,5 +145,5 @@ void log_mask_phone(const char *phone, char *out, unsigned long outsz)
 		snprintf(out, outsz, "***");
 		return;
 	}
-	snprintf(out, outsz, "%.*s***%s", 5, phone, phone + n - 2);
+	snprintf(out, outsz, "%.2s******%s", phone, phone + n - 4);
 }

@@ -37,7 +37,7 @@ void log_write(enum log_level level, const struct log_ctx *ctx, const char *fmt,
 #define log_info(...) log_write(LOG_INFO, NULL, __VA_ARGS__)
 #define log_debug(...) log_write(LOG_DEBUG, NULL, __VA_ARGS__)
 
-/* Writes "+7912***6789"-style masking of a phone number into out (size >= 32). */
+/* Writes "+7******6789"-style masking (the first digit and the last four) of a phone number into out (size >= 32). */
 void log_mask_phone(const char *phone, char *out, unsigned long outsz);
 
 #endif

@@ -91,7 +91,12 @@ static void set_request_id(struct http_request *req)
 	const char *given = http_header(req, "X-Request-Id");
 	if (given) {
 		struct str s = str_from(given);
-		if (s.len > 0 && s.len <= HTTP_REQUEST_ID_MAX && str_is_visible_ascii(s)) {
+		bool ok = s.len > 0 && s.len <= HTTP_REQUEST_ID_MAX;
+		/* Only characters that are safe in logs and headers; anything else gets our own id. */
+		for (size_t i = 0; ok && i < s.len; i++)
+			ok = (s.p[i] >= 'a' && s.p[i] <= 'z') || (s.p[i] >= 'A' && s.p[i] <= 'Z') ||
+			     (s.p[i] >= '0' && s.p[i] <= '9') || strchr("._:-", s.p[i]);
+		if (ok) {
 			memcpy(req->request_id, given, s.len + 1);
 			return;
 		}

@@ -13,7 +13,7 @@
 #include "base/str.h"
 #include "http/router.h"
 
-#define HTTP_REQUEST_ID_MAX 64
+#define HTTP_REQUEST_ID_MAX 128
 #define HTTP_HEADERS_MAX 8
 #define HTTP_ARENA_CAP (4u * 1024u * 1024u) /* memory one request may use */
 #define HTTP_RESPONSE_MAX (8u * 1024u * 1024u)

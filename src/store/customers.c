@@ -14,6 +14,9 @@
 
 static const char sql_phone_taken[] =
 	"SELECT id FROM customers WHERE business_id = $1 AND phone = $2 AND (CAST($3 AS BIGINT) = 0 OR id <> $3)";
+static const char sql_email_taken[] =
+	"SELECT id FROM customers WHERE business_id = $1 AND email = $2 AND erased_at IS NULL "
+	"AND (CAST($3 AS BIGINT) = 0 OR id <> $3)";
 static const char sql_insert[] =
 	"INSERT INTO customers (business_id, card_number, name, phone, email, birthday, status, "
 	"source, tags, notes, consent_version, consent_at, consent_ip, search, created_at) "
@@ -91,6 +94,21 @@ static enum loy_err phone_taken(struct store_tx *tx, int64_t business_id, const 
 	if (!phone)
 		return LOY_OK;
 	err = db_exec(tx->c, tx->a, sql_phone_taken, p, 3, &r);
+	if (err == LOY_OK && r.nrows > 0)
+		err = LOY_ECONFLICT;
+	return err;
+}
+
+enum loy_err store_customer_email_taken(struct store_tx *tx, int64_t business_id, const char *email,
+					int64_t except_id)
+{
+	struct db_param p[] = { P_INT(business_id), P_TEXT(email), P_INT(except_id) };
+	struct db_rows r;
+	enum loy_err err;
+
+	if (!email)
+		return LOY_OK;
+	err = db_exec(tx->c, tx->a, sql_email_taken, p, 3, &r);
 	if (err == LOY_OK && r.nrows > 0)
 		err = LOY_ECONFLICT;
 	return err;

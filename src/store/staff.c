@@ -21,6 +21,8 @@ static const char sql_user_update[] =
 static const char sql_user_sessions_drop[] = "DELETE FROM sessions WHERE user_id = $1";
 static const char sql_user_delete[] = "DELETE FROM users WHERE business_id = $1 AND id = $2";
 static const char sql_user_count[] = "SELECT COUNT(*) FROM users";
+static const char sql_user_count_role[] =
+	"SELECT COUNT(*) FROM users WHERE business_id = $1 AND role = $2 AND disabled = 0";
 static const char sql_user_login[] = "UPDATE users SET last_login_at = $2 WHERE id = $1";
 
 static const char sql_key_insert[] =
@@ -177,6 +179,17 @@ enum loy_err store_user_count(struct store_tx *tx, int64_t *n)
 {
 	struct db_rows r;
 	enum loy_err err = db_exec(tx->c, tx->a, sql_user_count, NULL, 0, &r);
+	if (err == LOY_OK)
+		*n = db_int(&r, 0, 0);
+	return err;
+}
+
+enum loy_err store_user_count_role(struct store_tx *tx, int64_t business_id, enum role role,
+				   int64_t *n)
+{
+	struct db_param p[] = { P_INT(business_id), P_TEXT(role_name(role)) };
+	struct db_rows r;
+	enum loy_err err = db_exec(tx->c, tx->a, sql_user_count_role, p, 2, &r);
 	if (err == LOY_OK)
 		*n = db_int(&r, 0, 0);
 	return err;

@@ -86,6 +86,9 @@ enum loy_err store_customer_by_card(struct store_tx *tx, int64_t business_id, co
 				    struct customer *out);
 enum loy_err store_customer_by_phone(struct store_tx *tx, int64_t business_id, const char *phone,
 				     struct customer *out);
+/* LOY_ECONFLICT if another customer of the business (not except_id) has this e-mail. */
+enum loy_err store_customer_email_taken(struct store_tx *tx, int64_t business_id, const char *email,
+					int64_t except_id);
 /* Writes the editable fields (name, phone, email, birthday, status, tags, notes, search).
  * LOY_ECONFLICT if the new phone is taken. */
 enum loy_err store_customer_update(struct store_tx *tx, const struct customer *c);
@@ -170,6 +173,9 @@ enum loy_err store_user_list(struct store_tx *tx, int64_t business_id, struct us
 enum loy_err store_user_update(struct store_tx *tx, const struct user *u);
 enum loy_err store_user_delete(struct store_tx *tx, int64_t business_id, int64_t id);
 enum loy_err store_user_count(struct store_tx *tx, int64_t *n);
+/* Enabled users of the business holding exactly this role. */
+enum loy_err store_user_count_role(struct store_tx *tx, int64_t business_id, enum role role,
+				   int64_t *n);
 enum loy_err store_user_touch_login(struct store_tx *tx, int64_t id);
 
 /* ---- API keys ---- */
@@ -203,6 +209,27 @@ enum loy_err store_session_insert(struct store_tx *tx, const struct session *s);
 enum loy_err store_session_get(struct store_tx *tx, const char *token_hash, struct session *s,
 			       struct user *u);
 enum loy_err store_session_delete(struct store_tx *tx, const char *token_hash);
+
+/* ---- card templates ---- */
+struct card_template {
+	int64_t id, business_id;
+	const char *name;
+	bool is_default;
+	const char *design, *content, *settings; /* JSON objects, checked by the API */
+	int64_t created_at, updated_at;
+};
+
+/* Inserts t (sets id and times). A default template takes the flag from the others; the first
+ * template of a business is its default whatever t says. */
+enum loy_err store_template_insert(struct store_tx *tx, struct card_template *t);
+enum loy_err store_template_get(struct store_tx *tx, int64_t business_id, int64_t id,
+				struct card_template *out);
+enum loy_err store_template_list(struct store_tx *tx, int64_t business_id,
+				 struct card_template **items, int *n);
+/* Writes name, flag and JSON of t; setting the flag clears it elsewhere. */
+enum loy_err store_template_update(struct store_tx *tx, struct card_template *t);
+/* LOY_ERULE when t is the default and other templates exist. */
+enum loy_err store_template_delete(struct store_tx *tx, int64_t business_id, int64_t id);
 
 /* ---- the outbox ---- */
 /* Queues an external effect in the caller's transaction. */
