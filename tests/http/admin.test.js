@@ -227,7 +227,7 @@ test('apikeys: create shows the key once; list never does; revoke → 204', asyn
   assert.equal(r.status, 201, r.text);
   const k = r.body;
   assert.deepEqual([k.name, k.role, k.lastUsedAt, k.revokedAt], ['CRM sync', 'viewer', null, null]);
-  assert.ok(k.key.startsWith(k.prefix) && k.key.length >= k.prefix.length + 16);
+  assert.ok((k.key.startsWith(k.prefix) || k.key.startsWith(`loy_${k.prefix}`)) && k.key.length >= k.prefix.length + 16);
   const list = await admin.get('/api/v1/apikeys');
   const row = list.body.items.find((x) => x.id === k.id);
   const { key, ...rest } = k;

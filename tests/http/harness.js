@@ -85,6 +85,7 @@ export class LoyServer {
   constructor(opts = {}) {
     this.opts = opts;
     this.registerRate = opts.registerRate ?? 10000;
+    this.loginRate = opts.loginRate ?? 10000;
     this.extraEnv = opts.env || {};
     this.logs = []; // parsed stdout lines: { raw, json|null }
     this.stderr = [];
@@ -103,6 +104,7 @@ export class LoyServer {
       LOY_LOG_LEVEL: 'debug',
       LOY_BASE_URL: `http://127.0.0.1:${this.port}`,
       LOY_REGISTER_RATE: String(this.registerRate),
+      LOY_LOGIN_RATE: String(this.loginRate),
       ...this.extraEnv,
     };
   }

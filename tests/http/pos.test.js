@@ -1,7 +1,7 @@
 // POS purchases: earn on the paid part, redeem within the balance and the minimum, idempotent by orderId.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, createCustomer, snapshot, allTransactions, expectError } from './harness.js';
+import { startServer, createCustomer, snapshot, allTransactions, luhnDigit, expectError } from './harness.js';
 
 let srv, owner, pos;
 let seq = 0;
@@ -143,11 +143,13 @@ test('replay by orderId: same response, applied once; different body → 409 ide
   assert.deepEqual(await snapshot(owner, c.id), before);
 });
 
-test('unknown card, bad check digit, unknown phone → 404; nothing changes', async () => {
+test('bad check digit → 400 card; unknown card or phone → 404; nothing changes', async () => {
   const c = await createCustomer(owner, { name: 'Known' });
   const bad = c.cardNumber.slice(0, 8) + String((Number(c.cardNumber[8]) + 1) % 10);
+  const unknown = c.cardNumber === '10000000' + luhnDigit('10000000') ? '20000000' + luhnDigit('20000000') : '10000000' + luhnDigit('10000000');
   const before = await snapshot(owner, c.id);
-  expectError(await pos.post('/api/v1/pos/purchase', { card: bad, purchaseAmount: 10000, orderId: oid() }), 404, 'not_found');
+  expectError(await pos.post('/api/v1/pos/purchase', { card: bad, purchaseAmount: 10000, orderId: oid() }), 400, 'validation_failed', 'card');
+  expectError(await pos.post('/api/v1/pos/purchase', { card: unknown, purchaseAmount: 10000, orderId: oid() }), 404, 'not_found');
   expectError(await pos.post('/api/v1/pos/purchase', { phone: '+79000000001', purchaseAmount: 10000, orderId: oid() }), 404, 'not_found');
   assert.deepEqual(await snapshot(owner, c.id), before);
 });

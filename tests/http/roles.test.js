@@ -17,13 +17,11 @@ before(async () => {
   const cust = await createCustomer(owner, { name: 'Role Target' });
   const credit = await owner.post(`/api/v1/customers/${cust.id}/transactions`, { type: 'credit', amount: 50 });
   assert.equal(credit.status, 201, credit.text);
-  const tpl = await owner.post('/api/v1/templates', { name: 'Role Template' });
-  assert.equal(tpl.status, 201, tpl.text);
   const victim = await owner.post('/api/v1/users', { email: 'victim@test.loy', password: 'victim-password', role: 'viewer' });
   assert.equal(victim.status, 201, victim.text);
   const key = await owner.post('/api/v1/apikeys', { name: 'victim key', role: 'viewer' });
   assert.equal(key.status, 201, key.text);
-  fx = { cust, tx: credit.body, tpl: tpl.body, user: victim.body, key: key.body };
+  fx = { cust, tx: credit.body, user: victim.body, key: key.body };
 });
 after(async () => { await srv?.stop(); });
 
@@ -41,11 +39,6 @@ const ops = [
   ['POST', (f) => `/api/v1/transactions/${f.tx.id}/reverse`, () => ({}), 'admin'],
   ['GET', (f) => `/api/v1/cards/${f.cust.cardNumber}`, null, 'cashier'],
   ['POST', () => '/api/v1/pos/purchase', (f) => ({ card: f.cust.cardNumber, purchaseAmount: 10000, orderId: `deny-${Math.random()}` }), 'cashier'],
-  ['GET', () => '/api/v1/templates', null, 'viewer'],
-  ['POST', () => '/api/v1/templates', () => ({ name: 'Denied template' }), 'admin'],
-  ['GET', (f) => `/api/v1/templates/${f.tpl.id}`, null, 'viewer'],
-  ['PATCH', (f) => `/api/v1/templates/${f.tpl.id}`, () => ({ name: 'Renamed by lower role' }), 'admin'],
-  ['DELETE', (f) => `/api/v1/templates/${f.tpl.id}`, null, 'admin'],
   ['GET', () => '/api/v1/settings', null, 'viewer'],
   ['PUT', () => '/api/v1/settings', () => ({ loyaltySettings: { welcomeBonus: 7 } }), 'admin'],
   ['GET', () => '/api/v1/users', null, 'admin'],
@@ -58,10 +51,29 @@ const ops = [
   ['DELETE', (f) => `/api/v1/apikeys/${f.key.id}`, null, 'admin'],
 ];
 
+const templateOps = [
+  ['GET', () => '/api/v1/templates', null, 'viewer'],
+  ['POST', () => '/api/v1/templates', () => ({ name: 'Denied template' }), 'admin'],
+  ['GET', (f) => `/api/v1/templates/${f.tpl.id}`, null, 'viewer'],
+  ['PATCH', (f) => `/api/v1/templates/${f.tpl.id}`, () => ({ name: 'Renamed by lower role' }), 'admin'],
+  ['DELETE', (f) => `/api/v1/templates/${f.tpl.id}`, null, 'admin'],
+];
+
+async function denyAll(list) {
+  for (const [method, p, b, min] of list) {
+    for (const role of ['viewer', 'cashier', 'admin']) {
+      if (RANK[role] >= RANK[min]) continue;
+      for (const c of clients[role]) {
+        const res = await c.request(method, p(fx), { body: b ? b(fx) : undefined });
+        expectError(res, 403, 'forbidden');
+      }
+    }
+  }
+}
+
 async function state() {
   return {
     cust: await snapshot(owner, fx.cust.id),
-    tpls: (await owner.get('/api/v1/templates')).body,
     settings: (await owner.get('/api/v1/settings')).body,
     users: (await owner.get('/api/v1/users')).body.items.map((u) => [u.id, u.name, u.role, u.disabled]),
     keys: (await owner.get('/api/v1/apikeys')).body.items.map((k) => [k.id, k.revokedAt]),
@@ -71,17 +83,22 @@ async function state() {
 
 test('a role below the minimum gets 403 forbidden on every route, and nothing changes', async () => {
   const before = await state();
-  for (const [method, p, b, min] of ops) {
-    for (const role of ['viewer', 'cashier', 'admin']) {
-      if (RANK[role] >= RANK[min]) continue;
-      for (const c of clients[role]) {
-        const res = await c.request(method, p(fx), { body: b ? b(fx) : undefined });
-        expectError(res, 403, 'forbidden');
-      }
-    }
-  }
+  await denyAll(ops);
   const afterState = await state();
   assert.deepEqual(afterState, before, 'denied requests changed nothing');
+});
+
+test('template routes: role boundaries (viewer reads, admin writes)', async () => {
+  const tpl = await owner.post('/api/v1/templates', { name: 'Role Template' });
+  assert.equal(tpl.status, 201, tpl.text);
+  fx.tpl = tpl.body;
+  const before = (await owner.get('/api/v1/templates')).body;
+  await denyAll(templateOps);
+  assert.deepEqual((await owner.get('/api/v1/templates')).body, before, 'denied requests changed nothing');
+  for (const [method, p, , min] of templateOps) {
+    if (method !== 'GET') continue;
+    for (const c of clients[min]) assert.equal((await c.get(p(fx))).status, 200);
+  }
 });
 
 test('a role below the minimum is refused before its body is looked at', async () => {

@@ -10,13 +10,11 @@ async function fixtures(client, tag) {
   const cust = await createCustomer(client, { name: `${tag} Customer`, email: `${tag.toLowerCase()}@example.com`, tags: [`tag-${tag}`] });
   const tx = await client.post(`/api/v1/customers/${cust.id}/transactions`, { type: 'credit', amount: 40, orderId: `order-${tag}` });
   assert.equal(tx.status, 201, tx.text);
-  const tpl = await client.post('/api/v1/templates', { name: `${tag} Template` });
-  assert.equal(tpl.status, 201, tpl.text);
   const user = await client.post('/api/v1/users', { email: `cashier-${tag.toLowerCase()}@test.loy`, password: 'password-123', role: 'cashier' });
   assert.equal(user.status, 201, user.text);
   const key = await client.post('/api/v1/apikeys', { name: `${tag} key`, role: 'viewer' });
   assert.equal(key.status, 201, key.text);
-  return { cust, tx: tx.body, tpl: tpl.body, user: user.body, key: key.body };
+  return { cust, tx: tx.body, user: user.body, key: key.body };
 }
 
 before(async () => {
@@ -47,7 +45,6 @@ test('each owner sees their own business in /auth/me', async () => {
 
 test("every id of business B used with A's credentials → 404, and B's data is unchanged", async () => {
   const before = await snapshot(b, B.cust.id);
-  const tplBefore = (await b.get(`/api/v1/templates/${B.tpl.id}`)).body;
   for (const c of [a, aKey]) {
     const id = B.cust.id;
     expectError(await c.get(`/api/v1/customers/${id}`), 404, 'not_found');
@@ -59,9 +56,6 @@ test("every id of business B used with A's credentials → 404, and B's data is 
     expectError(await c.get(`/api/v1/cards/${B.cust.cardNumber}`), 404, 'not_found');
     expectError(await c.post('/api/v1/pos/purchase', { card: B.cust.cardNumber, purchaseAmount: 10000, redeem: 10, orderId: `x-${Math.random()}` }), 404, 'not_found');
     expectError(await c.post('/api/v1/pos/purchase', { phone: B.cust.phone, purchaseAmount: 10000, orderId: `y-${Math.random()}` }), 404, 'not_found');
-    expectError(await c.get(`/api/v1/templates/${B.tpl.id}`), 404, 'not_found');
-    expectError(await c.patch(`/api/v1/templates/${B.tpl.id}`, { name: 'Hijacked' }), 404, 'not_found');
-    expectError(await c.del(`/api/v1/templates/${B.tpl.id}`), 404, 'not_found');
     expectError(await c.get(`/api/v1/users/${B.user.id}`), 404, 'not_found');
     expectError(await c.patch(`/api/v1/users/${B.user.id}`, { disabled: true }), 404, 'not_found');
     expectError(await c.del(`/api/v1/users/${B.user.id}`), 404, 'not_found');
@@ -69,7 +63,6 @@ test("every id of business B used with A's credentials → 404, and B's data is 
     expectError(await c.del(`/api/v1/customers/${id}`), 404, 'not_found');
   }
   assert.deepEqual(await snapshot(b, B.cust.id), before, "B's customer and ledger unchanged");
-  assert.deepEqual((await b.get(`/api/v1/templates/${B.tpl.id}`)).body, tplBefore);
   const users = (await b.get('/api/v1/users')).body.items;
   assert.equal(users.find((u) => u.id === B.user.id).disabled, false);
   const keys = (await b.get('/api/v1/apikeys')).body.items;
@@ -98,12 +91,29 @@ test('lists and searches never show the other business', async () => {
     }
     const byTag = await c.get(`/api/v1/customers?tag=${encodeURIComponent(theirs.cust.tags[0])}`);
     assert.deepEqual(byTag.body.items, []);
-    const tpls = (await c.get('/api/v1/templates')).body.items.map((x) => x.id);
-    assert.ok(tpls.includes(mine.tpl.id) && !tpls.includes(theirs.tpl.id));
     const users = (await c.get('/api/v1/users')).body.items.map((x) => x.id);
     assert.ok(users.includes(mine.user.id) && !users.includes(theirs.user.id));
     const keys = (await c.get('/api/v1/apikeys')).body.items.map((x) => x.id);
     assert.ok(keys.includes(mine.key.id) && !keys.includes(theirs.key.id));
+  }
+});
+
+test("templates: B's template is 404 for A, and lists stay apart", async () => {
+  const ta = await a.post('/api/v1/templates', { name: 'Alpha Template' });
+  assert.equal(ta.status, 201, ta.text);
+  const tb = await b.post('/api/v1/templates', { name: 'Beta Template' });
+  assert.equal(tb.status, 201, tb.text);
+  const before = (await b.get(`/api/v1/templates/${tb.body.id}`)).body;
+  for (const c of [a, aKey]) {
+    expectError(await c.get(`/api/v1/templates/${tb.body.id}`), 404, 'not_found');
+    expectError(await c.patch(`/api/v1/templates/${tb.body.id}`, { name: 'Hijacked' }), 404, 'not_found');
+    expectError(await c.patch(`/api/v1/templates/${tb.body.id}`, { isDefault: true }), 404, 'not_found');
+    expectError(await c.del(`/api/v1/templates/${tb.body.id}`), 404, 'not_found');
+  }
+  assert.deepEqual((await b.get(`/api/v1/templates/${tb.body.id}`)).body, before);
+  for (const [c, mine, theirs] of [[a, ta.body, tb.body], [bKey, tb.body, ta.body]]) {
+    const ids = (await c.get('/api/v1/templates')).body.items.map((x) => x.id);
+    assert.ok(ids.includes(mine.id) && !ids.includes(theirs.id));
   }
 });
 

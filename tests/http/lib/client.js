@@ -64,6 +64,8 @@ export class Client {
     else if (!payload && UNSAFE.has(method)) headers['Content-Length'] = '0';
 
     const res = await this._send(method, path, headers, payload, opts);
+    res.method = method;
+    res.path = path;
     if (opts.validate !== false) {
       const problems = checkResponse(method, path, res);
       if (problems.length) {
@@ -143,7 +145,7 @@ export class Client {
 
 /** Asserts an error response: status, error.code and (when given) error.field. */
 export function expectError(res, status, code, field) {
-  const ctx = `${res.status} ${res.text.slice(0, 400)}`;
+  const ctx = `${res.status} ${res.text.slice(0, 400)} (${res.method} ${res.path?.slice(0, 120)})`;
   assert.equal(res.status, status, `expected ${status} ${code}${field ? ` (field ${field})` : ''}, got ${ctx}`);
   if (code) {
     const codes = Array.isArray(code) ? code : [code];
