@@ -1,11 +1,13 @@
 // Crash safety: every credit acknowledged with a 2xx survives SIGKILL, and the ledger verifies.
-import { test, before, after } from 'node:test';
+import { test, before, beforeEach, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer, createCustomer, allTransactions } from './harness.js';
 
 let srv;
 before(async () => { srv = await startServer(); });
+// A test that failed half-way may leave the server killed; the next one starts from a live one.
+beforeEach(async () => { if (srv?.exited) await srv.restart(); });
 after(async () => { await srv?.stop(); });
 
 /**
@@ -37,7 +39,12 @@ async function streamUntilKilled(client, customerId, inflight, killAfterMs, tag)
       }
     }
   }
-  await Promise.all([killer, ...Array.from({ length: inflight }, worker)]);
+  // Always let the kill happen (even when a worker failed), so that the next test finds a known state.
+  const results = await Promise.allSettled(Array.from({ length: inflight }, worker));
+  dead = true;
+  await killer;
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   return { acked, unanswered };
 }
 
