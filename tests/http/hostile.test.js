@@ -92,7 +92,7 @@ test('deep nesting (within the smallest body cap) → 400, and the server surviv
       expectError(await owner.request(method, p, { body: b }), 400, ['malformed_json', 'validation_failed']);
     }
   });
-  assert.equal((await owner.get('/api/v1/auth/me')).status, 200);
+  assert.equal((await owner.get('/api/v1/customers?limit=1')).status, 200);
 });
 
 test('duplicate keys → 400', async (t) => {
@@ -121,7 +121,7 @@ test('oversized bodies (1 MiB) → 413, with Content-Length and chunked', async 
     expectError(await owner.request(method, p, { body: big, chunked: true }), 413, 'payload_too_large');
   });
   // The server is still fine afterwards.
-  assert.equal((await owner.get('/api/v1/auth/me')).status, 200);
+  assert.equal((await owner.get('/api/v1/customers?limit=1')).status, 200);
 });
 
 test('unknown fields → 400 naming the field', async (t) => {
@@ -239,5 +239,5 @@ test('the server survives a flood of garbage on raw sockets', async () => {
     s.setTimeout(3000, () => s.destroy());
     s.resume();
   })));
-  assert.equal((await owner.get('/api/v1/auth/me')).status, 200);
+  assert.equal((await owner.get('/api/v1/customers?limit=1')).status, 200);
 });
