@@ -63,6 +63,10 @@ enum loy_err migrate_run(struct db *db, int *applied)
 
 	*applied = 0;
 	err = db_write(db, read_version, &ctx);
+	/* Two PostgreSQL nodes creating schema_migrations at once: one loses on the catalog's unique
+	 * index; by now the table exists. */
+	if (err == LOY_ECONFLICT)
+		err = db_write(db, read_version, &ctx);
 	if (err != LOY_OK)
 		return err;
 	for (unsigned i = 0; i < migrations_count; i++) {

@@ -173,14 +173,24 @@ static enum loy_err conn_stmt(struct sq_conn *c, const char *sql, sqlite3_stmt *
 static enum loy_err bind_params(struct sq_conn *c, sqlite3_stmt *st, const struct db_param *params,
 				int n)
 {
+	/* PostgreSQL refuses a parameter count that differs from the statement's: be as strict here so
+	 * that such a bug shows on the default engine first. */
+	if (sqlite3_bind_parameter_count(st) != n) {
+		snprintf(c->err, sizeof(c->err), "statement takes %d parameters, %d given",
+			 sqlite3_bind_parameter_count(st), n);
+		log_error("sqlite: %s in: %.200s", c->err, sqlite3_sql(st));
+		return LOY_EINTERNAL;
+	}
 	for (int i = 0; i < n; i++) {
-		char name[12];
+		char name[16];
 		int idx, rc;
 
 		snprintf(name, sizeof(name), "$%d", i + 1);
 		idx = sqlite3_bind_parameter_index(st, name);
-		if (idx == 0)
-			continue; /* the statement does not use this parameter */
+		if (idx == 0) {
+			snprintf(c->err, sizeof(c->err), "parameter $%d is not used", i + 1);
+			return LOY_EINTERNAL;
+		}
 		switch (params[i].type) {
 		case DB_INT:
 			rc = sqlite3_bind_int64(st, idx, params[i].i);
@@ -271,7 +281,7 @@ static enum loy_err sq_exec(struct db_conn *dc, struct arena *a, const char *sql
 		goto out;
 	}
 	if (out)
-		out->affected = sqlite3_changes64(c->h);
+		out->affected = sqlite3_stmt_readonly(st) ? 0 : sqlite3_changes64(c->h);
 out:
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);

@@ -237,6 +237,29 @@ enum loy_err store_job_enqueue(struct store_tx *tx, int64_t business_id, const c
 			       const char *payload);
 enum loy_err store_job_depth(struct store_tx *tx, int64_t *queued, int64_t *dead);
 
+struct job_row {
+	int64_t id, business_id;
+	const char *kind, *payload;
+	int attempts;
+	const char *state, *last_error; /* filled by store_job_get / store_job_list */
+	int64_t run_at, created_at, updated_at;
+};
+
+enum loy_err store_job_get(struct store_tx *tx, int64_t business_id, int64_t id,
+			   struct job_row *out);
+/* Jobs of a business in a state ("queued", "running", "done", "dead"), newest first. */
+enum loy_err store_job_list(struct store_tx *tx, int64_t business_id, const char *state, int limit,
+			    struct job_row **rows, int *n);
+
+/* Leases up to limit due jobs (queued and due, or running with an expired lease) until
+ * now + lease_ms, counting the attempt. Two workers never hold the same job at once. */
+enum loy_err store_job_claim(struct store_tx *tx, int limit, int64_t lease_ms,
+			     struct job_row **rows, int *n);
+/* Settles a claimed job: state "done", "queued" (retry at run_at) or "dead", keeping error.
+ * Fenced by attempts: a job re-claimed after its lease ran out is not settled by the old holder. */
+enum loy_err store_job_settle(struct store_tx *tx, int64_t id, int attempts, const char *state,
+			      int64_t run_at, const char *error);
+
 /* ---- audit ---- */
 enum loy_err store_audit(struct store_tx *tx, int64_t business_id, const char *actor,
 			 const char *action, const char *target, const char *ip);

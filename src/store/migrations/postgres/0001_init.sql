@@ -41,7 +41,8 @@ CREATE TABLE customers (
 	last_activity BIGINT,
 	erased_at BIGINT,
 	UNIQUE (business_id, card_number),
-	UNIQUE (business_id, phone)
+	UNIQUE (business_id, phone),
+	UNIQUE (business_id, email)
 );
 CREATE INDEX customers_business_id ON customers (business_id, id);
 

@@ -39,7 +39,8 @@ CREATE TABLE customers (
 	last_activity INTEGER,
 	erased_at INTEGER,
 	UNIQUE (business_id, card_number),
-	UNIQUE (business_id, phone)
+	UNIQUE (business_id, phone),
+	UNIQUE (business_id, email)
 );
 CREATE INDEX customers_business_id ON customers (business_id, id);
 
@@ -110,7 +111,7 @@ CREATE TABLE api_keys (
 );
 
 CREATE TABLE sessions (
-	token_hash TEXT PRIMARY KEY,
+	token_hash TEXT NOT NULL PRIMARY KEY,
 	user_id INTEGER NOT NULL REFERENCES users (id),
 	business_id INTEGER NOT NULL REFERENCES businesses (id),
 	csrf_token TEXT NOT NULL,
