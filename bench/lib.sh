@@ -72,6 +72,20 @@ stop_pid() {
 	wait "$pid" 2>/dev/null || true
 }
 
+# cpu_busy_pct: how busy all CPUs were over the next second, in percent (iowait counts as idle).
+cpu_busy_pct() {
+	local a b
+	a=$(head -n 1 /proc/stat)
+	sleep 1
+	b=$(head -n 1 /proc/stat)
+	awk -v a="$a" -v b="$b" 'BEGIN {
+		n = split(a, x); split(b, y); tot = 0
+		for (i = 2; i <= n; i++) tot += y[i] - x[i]
+		idle = (y[5] - x[5]) + (y[6] - x[6])
+		printf "%d", (tot > 0 ? 100 * (tot - idle) / tot : 0)
+	}'
+}
+
 # peak_rss_kib PID: VmHWM of a live process, in KiB.
 peak_rss_kib() {
 	awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null

@@ -18,10 +18,16 @@ trap 'rm -f "$BENCH_RESULTS"' EXIT
 
 echo "== Loy benchmarks on $(nproc) cores, $(uname -sr); wrk -t$BENCH_THREADS -c$BENCH_CONNS -d${BENCH_DURATION}s"
 failed=()
+busy=()
 piece() {
-	local name=$1
+	local name=$1 load
 	shift
 	echo
+	# Other work on the machine (a build, a test suite) skews every figure: say so.
+	load=$(cpu_busy_pct)
+	if [ "$load" -gt 10 ]; then
+		busy+=("$name ($load % CPU busy)")
+	fi
 	if ! "$@"; then
 		failed+=("$name")
 		echo "   ($name did not complete)"
@@ -36,7 +42,8 @@ piece loy "$BENCH_ROOT/loy.sh" "$loy"
 get() { sed -n "s/^$1=//p" "$BENCH_RESULTS" | tail -n 1; }
 fmt() { # fmt N UNIT: "72 000 req/s", or "-" when not measured (ASCII only: the table is aligned by printf)
 	if [ -n "$1" ]; then
-		printf '%s %s' "$(printf '%s' "$1" | sed -E ':a; s/^([0-9]+)([0-9]{3})/\1 \2/; ta')" "${2:-}"
+		printf '%s' "$(printf '%s' "$1" | sed -E ':a; s/^([0-9]+)([0-9]{3})/\1 \2/; ta')"
+		[ -z "${2:-}" ] || printf ' %s' "$2"
 	else
 		printf -- '-'
 	fi
@@ -60,11 +67,11 @@ ex=$(get express.rps)
 card=$(get loy_card.rps)
 credit=$(get loy_credit.rps)
 
-row() { printf '%-30s | %-16s | %-34s | %-7s | %s\n' "$@"; }
+row() { printf '%-30s | %-18s | %-34s | %-7s | %s\n' "$@"; }
 echo
 echo "== Results (measured in this run; aims from issue 2, not asserted)"
 row "name" "figure" "peer/limit" "ratio" "aim"
-row "------------------------------" "----------------" "----------------------------------" "-------" "-----------"
+row "------------------------------" "------------------" "----------------------------------" "-------" "-----------"
 row "disk fdatasync, 4 KiB" "$(fmt "$fs" ops/s)" "(issue 2: ~3 800 here)" "" ""
 row "bare MHD hello, 1 epoll thread" "$(fmt "$mhd" req/s)" "(DESIGN: ~72 000 here)" "" ""
 row "Express hello, 1 Node process" "$(fmt "$ex" req/s)" "(DESIGN: ~3 500 here)" "" ""
@@ -81,6 +88,11 @@ row "loy credits acked / applied" "$(fmt "$acked") / $(fmt "$(get loy.credits_ap
 v=$(get loy.verify)
 row "loy verify (after the runs)" "${v:--}" "" "" ""
 
+if [ ${#busy[@]} -gt 0 ]; then
+	echo
+	echo "note: other work was using the CPU just before: ${busy[*]};"
+	echo "      the figures are noisy. Run again on a quiet machine."
+fi
 if [ ${#failed[@]} -gt 0 ]; then
 	echo
 	echo "bench: did not complete: ${failed[*]}"
