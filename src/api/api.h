@@ -71,7 +71,8 @@ void api_json(struct http_response *res, int status, json_t *j);
 void api_no_content(struct http_response *res);
 
 /* ---- input ---- */
-enum jkind { J_STR, J_INT, J_BOOL, J_ANY };
+/* J_STR is one line (no control characters at all); J_TEXT may hold tabs and line breaks. */
+enum jkind { J_STR, J_TEXT, J_INT, J_BOOL, J_ANY };
 #define J_REQUIRED 1u
 #define J_NULLABLE 2u
 
@@ -130,13 +131,26 @@ struct api_idem {
 /* Reads and checks the Idempotency-Key header (1..128 visible ASCII) and hashes the request (also
  * without a key: an orderId is an idempotency key too). False (400 answered) for a malformed key. */
 bool api_idem_prepare(struct http_request *req, struct http_response *res, struct api_idem *idem);
-/* Inside the write: claims the key. *replayed true means res now holds the first response. */
-enum loy_err api_idem_begin(struct store_tx *tx, struct http_request *req,
-			    struct http_response *res, const struct api_idem *idem,
-			    int64_t business_id, bool *replayed);
-/* Inside the write, after res is rendered: stores the response for the key. */
-enum loy_err api_idem_end(struct store_tx *tx, const struct api_idem *idem,
-			  struct http_response *res, int64_t business_id);
+/* Puts a stored first response into res, marked Idempotent-Replayed. */
+enum loy_err api_idem_replay(struct http_response *res, const struct idem_replay *r);
+
+/* A write the API makes on behalf of a request. `op` runs in a durable transaction (inside a
+ * savepoint) and renders its success response into the request's response; when it returns a 4xx
+ * error its changes are undone and `fail` renders the refusal (api_error when NULL). With an
+ * Idempotency-Key (idem->key) the key is claimed first, in the business's scope, and whatever
+ * response results — success or refusal — is stored for replay. */
+struct api_write {
+	const struct api_idem *idem; /* NULL or no key: not idempotent */
+	int64_t business_id;
+	store_fn op;
+	void (*fail)(struct http_response *res, enum loy_err err, void *ctx);
+	void *ctx;
+};
+
+/* Runs w; res always holds the answer afterwards. Returns LOY_OK when op succeeded (or a stored
+ * response was replayed), else the error that was answered. */
+enum loy_err api_write(struct http_request *req, struct http_response *res,
+		       const struct api_write *w);
 
 /* A new random API key ("loy_<12 id chars>_<secret>"), its lookup id and its SHA-256. */
 void api_apikey_generate(char key[80], char prefix[13], char hash[65]);

@@ -23,7 +23,7 @@ static const struct jfield create_fields[] = {
 	{ "email", J_STR, J_NULLABLE, 0, 254, offsetof(struct customer_in, email) },
 	{ "birthday", J_STR, J_NULLABLE, 0, 10, offsetof(struct customer_in, birthday) },
 	{ "tags", J_ANY, 0, 0, 0, offsetof(struct customer_in, tags) },
-	{ "notes", J_STR, 0, 0, API_NOTES_MAX, offsetof(struct customer_in, notes) },
+	{ "notes", J_TEXT, 0, 0, API_NOTES_MAX, offsetof(struct customer_in, notes) },
 	{ "status", J_STR, 0, 1, 16, offsetof(struct customer_in, status) },
 };
 
@@ -33,7 +33,7 @@ static const struct jfield patch_fields[] = {
 	{ "email", J_STR, J_NULLABLE, 0, 254, offsetof(struct customer_in, email) },
 	{ "birthday", J_STR, J_NULLABLE, 0, 10, offsetof(struct customer_in, birthday) },
 	{ "tags", J_ANY, 0, 0, 0, offsetof(struct customer_in, tags) },
-	{ "notes", J_STR, 0, 0, API_NOTES_MAX, offsetof(struct customer_in, notes) },
+	{ "notes", J_TEXT, 0, 0, API_NOTES_MAX, offsetof(struct customer_in, notes) },
 	{ "status", J_STR, 0, 1, 16, offsetof(struct customer_in, status) },
 };
 
@@ -52,11 +52,10 @@ struct create_ctx {
 	const char *conflict; /* the field that is taken */
 };
 
-static enum loy_err create_tx(struct store_tx *tx, void *arg)
+static enum loy_err create_op(struct store_tx *tx, void *arg)
 {
 	struct create_ctx *x = arg;
 	struct business b;
-	bool replayed = false;
 	enum loy_err err;
 
 	if (x->business_id)
@@ -67,12 +66,8 @@ static enum loy_err create_tx(struct store_tx *tx, void *arg)
 		err = store_business_default(tx, &b);
 	if (err != LOY_OK)
 		return err;
-	if (x->idem) {
-		err = api_idem_begin(tx, x->req, x->res, x->idem, b.id, &replayed);
-		if (err != LOY_OK || replayed)
-			return err;
-	}
 	x->c.business_id = b.id;
+	x->c.balance = 0;
 	x->conflict = "email";
 	err = store_customer_email_taken(tx, b.id, x->c.email, 0);
 	if (err != LOY_OK)
@@ -105,23 +100,29 @@ static enum loy_err create_tx(struct store_tx *tx, void *arg)
 			return err;
 	}
 	api_json(x->res, 201, api_render_customer(&x->c));
-	return x->idem ? api_idem_end(tx, x->idem, x->res, b.id) : LOY_OK;
+	return LOY_OK;
 }
 
-static void finish_create(struct http_request *req, struct http_response *res,
-			  struct create_ctx *x)
+static void create_failed(struct http_response *res, enum loy_err err, void *ctx)
 {
-	enum loy_err err = store_write(api_app(req)->st, &req->arena, create_tx, x);
+	const struct create_ctx *x = ctx;
 
-	if (err == LOY_ECONFLICT && strcmp(x->conflict, "email") == 0)
+	if (err == LOY_ECONFLICT && x->conflict && strcmp(x->conflict, "email") == 0)
 		api_error(res, err, "email", "this e-mail address is already registered");
 	else if (err == LOY_ECONFLICT)
 		api_error(res, err, "phone", "this phone number is already registered");
 	else if (err == LOY_ENOTFOUND)
 		api_error(res, err, NULL, "no such business");
-	else if (err != LOY_OK)
+	else
 		api_error(res, err, NULL, NULL);
-	else if (res->status == 201) {
+}
+
+static void finish_create(struct http_request *req, struct http_response *res,
+			  struct create_ctx *x)
+{
+	struct api_write w = { x->idem, x->business_id, create_op, create_failed, x };
+
+	if (api_write(req, res, &w) == LOY_OK && res->status == 201) {
 		req->log_customer_id = x->c.id;
 		if (x->c.balance > 0)
 			api_count_ledger(LEDGER_WELCOME);
@@ -330,15 +331,13 @@ struct patch_ctx {
 	const char *conflict;
 };
 
-static enum loy_err patch_tx(struct store_tx *tx, void *arg)
+static enum loy_err patch_op(struct store_tx *tx, void *arg)
 {
 	struct patch_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
-	bool replayed;
-	enum loy_err err = api_idem_begin(tx, x->req, x->res, x->idem, p->business_id, &replayed);
+	enum loy_err err;
 
-	if (err != LOY_OK || replayed)
-		return err;
+	x->invalid = false;
 	err = store_customer_get(tx, p->business_id, x->id, &x->c);
 	if (err != LOY_OK)
 		return err;
@@ -359,7 +358,21 @@ static enum loy_err patch_tx(struct store_tx *tx, void *arg)
 	if (err != LOY_OK)
 		return err;
 	api_json(x->res, 200, api_render_customer(&x->c));
-	return api_idem_end(tx, x->idem, x->res, p->business_id);
+	return LOY_OK;
+}
+
+static void patch_failed(struct http_response *res, enum loy_err err, void *ctx)
+{
+	const struct patch_ctx *x = ctx;
+
+	if (x->invalid)
+		return; /* the 400 naming the field is already in res */
+	if (err == LOY_ECONFLICT && x->conflict && strcmp(x->conflict, "email") == 0)
+		api_error(res, err, "email", "this e-mail address belongs to another customer");
+	else if (err == LOY_ECONFLICT)
+		api_error(res, err, "phone", "this phone number belongs to another customer");
+	else
+		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such customer" : NULL);
 }
 
 void api_customer_patch(struct http_request *req, struct http_response *res)
@@ -368,30 +381,23 @@ void api_customer_patch(struct http_request *req, struct http_response *res)
 	struct api_idem idem;
 	struct patch_ctx x = { .req = req, .res = res, .idem = &idem, .in = &in };
 	json_t *doc = NULL;
-	enum loy_err err;
 
 	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &idem))
 		return;
 	if (!api_read_body(req, res, patch_fields, NFIELDS(patch_fields), &in, &doc))
 		return;
-	err = store_write(api_app(req)->st, &req->arena, patch_tx, &x);
+	struct api_write w = { &idem, api_principal(req)->business_id, patch_op, patch_failed, &x };
+	api_write(req, res, &w);
 	json_decref(doc);
-	if (x.invalid)
-		return;
-	if (err == LOY_ECONFLICT && strcmp(x.conflict, "email") == 0)
-		api_error(res, err, "email", "this e-mail address belongs to another customer");
-	else if (err == LOY_ECONFLICT)
-		api_error(res, err, "phone", "this phone number belongs to another customer");
-	else if (err != LOY_OK)
-		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such customer" : NULL);
 }
 
 struct delete_ctx {
 	struct http_request *req;
+	struct http_response *res;
 	int64_t id;
 };
 
-static enum loy_err delete_tx(struct store_tx *tx, void *arg)
+static enum loy_err delete_op(struct store_tx *tx, void *arg)
 {
 	struct delete_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
@@ -400,20 +406,24 @@ static enum loy_err delete_tx(struct store_tx *tx, void *arg)
 		err = store_audit(tx, p->business_id, p->actor, "customer.erase",
 				  arena_printf(tx->a, "customer:%lld", (long long)x->id),
 				  x->req->ip);
+	if (err == LOY_OK)
+		api_no_content(x->res);
 	return err;
+}
+
+static void delete_failed(struct http_response *res, enum loy_err err, void *ctx)
+{
+	api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such customer" : NULL);
 }
 
 void api_customer_delete(struct http_request *req, struct http_response *res)
 {
-	struct delete_ctx x = { .req = req };
-	enum loy_err err;
+	struct delete_ctx x = { .req = req, .res = res };
+	struct api_idem idem;
 
-	if (!api_param_id(req, res, 0, &x.id))
+	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &idem))
 		return;
-	err = store_write(api_app(req)->st, &req->arena, delete_tx, &x);
-	if (err != LOY_OK) {
-		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such customer" : NULL);
-		return;
-	}
-	api_no_content(res);
+	struct api_write w = { &idem, api_principal(req)->business_id, delete_op, delete_failed,
+			       &x };
+	api_write(req, res, &w);
 }

@@ -1,6 +1,7 @@
-/* Idempotency for unsafe API requests: a retried request with the same Idempotency-Key gets the
- * first response (status and body) again, and changes nothing. The key is claimed in the same
- * transaction as the work, so the record and the effect commit together or not at all. */
+/* Idempotent writes. A request with an Idempotency-Key gets, on every retry, the first response
+ * given for it (status and body) and changes nothing more: the key is claimed in the same
+ * transaction as the work, and the work runs in a savepoint so that when it is refused (a 4xx) its
+ * changes are undone while the refusal itself is kept as the key's response. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,7 +16,7 @@ bool api_idem_prepare(struct http_request *req, struct http_response *res, struc
 
 	idem->key = NULL;
 	if (key && (strlen(key) == 0 || strlen(key) > API_KEY_LEN_MAX ||
-	    !str_is_visible_ascii(str_from(key)))) {
+		    !str_is_visible_ascii(str_from(key)))) {
 		api_error(res, LOY_EINVALID, "Idempotency-Key",
 			  "Idempotency-Key must be 1 to 128 visible ASCII characters");
 		return false;
@@ -34,34 +35,81 @@ bool api_idem_prepare(struct http_request *req, struct http_response *res, struc
 	return true;
 }
 
-enum loy_err api_idem_begin(struct store_tx *tx, struct http_request *req,
-			    struct http_response *res, const struct api_idem *idem,
-			    int64_t business_id, bool *replayed)
+enum loy_err api_idem_replay(struct http_response *res, const struct idem_replay *r)
 {
-	struct idem_replay r;
-	enum loy_err err;
-
-	*replayed = false;
-	if (!idem->key)
-		return LOY_OK;
-	err = store_idem_claim(tx, business_id, "key", idem->key, idem->hash, &r);
-	if (err != LOY_OK || !r.replayed)
-		return err;
 	buf_clear(&res->body);
-	if (buf_append_cstr(&res->body, r.body) != LOY_OK)
+	if (buf_append_cstr(&res->body, r->body) != LOY_OK)
 		return LOY_ENOMEM;
-	res->status = r.status;
+	res->status = r->status;
 	res->content_type = "application/json";
+	res->nheaders = 0;
 	http_set_header(res, "Idempotent-Replayed", "true");
-	*replayed = true;
 	return LOY_OK;
 }
 
-enum loy_err api_idem_end(struct store_tx *tx, const struct api_idem *idem,
-			  struct http_response *res, int64_t business_id)
+struct write_frame {
+	struct http_request *req;
+	struct http_response *res;
+	const struct api_write *w;
+	enum loy_err refused; /* the 4xx the operation ended with, stored as the response */
+};
+
+static bool is_refusal(enum loy_err err)
 {
-	if (!idem->key)
+	int status = err_http_status(err);
+	return status >= 400 && status < 500;
+}
+
+static enum loy_err store_response(struct store_tx *tx, const struct write_frame *f)
+{
+	const struct api_write *w = f->w;
+	if (!w->idem || !w->idem->key)
 		return LOY_OK;
-	return store_idem_finish(tx, business_id, "key", idem->key, res->status,
-				 res->body.p ? res->body.p : "");
+	return store_idem_finish(tx, w->business_id, "key", w->idem->key, f->res->status,
+				 f->res->body.p ? f->res->body.p : "");
+}
+
+static enum loy_err write_tx(struct store_tx *tx, void *arg)
+{
+	struct write_frame *f = arg;
+	const struct api_write *w = f->w;
+	enum loy_err err;
+
+	f->refused = LOY_OK;
+	if (w->idem && w->idem->key) {
+		struct idem_replay r;
+		err = store_idem_claim(tx, w->business_id, "key", w->idem->key, w->idem->hash, &r);
+		if (err != LOY_OK)
+			return err;
+		if (r.replayed)
+			return api_idem_replay(f->res, &r);
+	}
+	err = store_savepoint(tx, w->op, w->ctx);
+	if (err == LOY_OK)
+		return store_response(tx, f);
+	if (!is_refusal(err))
+		return err;
+	f->refused = err;
+	if (w->fail)
+		w->fail(f->res, err, w->ctx);
+	else
+		api_error(f->res, err, NULL, NULL);
+	return store_response(tx, f);
+}
+
+enum loy_err api_write(struct http_request *req, struct http_response *res,
+		       const struct api_write *w)
+{
+	struct write_frame f = { .req = req, .res = res, .w = w };
+	enum loy_err err = store_write(api_app(req)->st, &req->arena, write_tx, &f);
+
+	if (err != LOY_OK) {
+		res->nheaders = 0;
+		if (is_refusal(err) && w->fail)
+			w->fail(res, err, w->ctx);
+		else
+			api_error(res, err, NULL, NULL);
+		return err;
+	}
+	return f.refused;
 }

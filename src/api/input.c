@@ -65,7 +65,8 @@ static enum loy_err bind_one(const struct jfield *f, json_t *v, struct jval *out
 		return LOY_OK;
 	}
 	switch (f->kind) {
-	case J_STR: {
+	case J_STR:
+	case J_TEXT: {
 		struct str s;
 		size_t chars;
 		if (!json_is_string(v)) {
@@ -73,8 +74,11 @@ static enum loy_err bind_one(const struct jfield *f, json_t *v, struct jval *out
 			return LOY_EINVALID;
 		}
 		s = (struct str){ json_string_value(v), json_string_length(v) };
-		if (!str_is_clean_utf8(s)) {
-			*message = "must not contain control characters";
+		if (!str_is_clean_utf8(s) ||
+		    (f->kind == J_STR && (memchr(s.p, '\n', s.len) || memchr(s.p, '\r', s.len) ||
+					  memchr(s.p, '\t', s.len)))) {
+			*message = f->kind == J_STR ? "must be one line without control characters"
+						    : "must not contain control characters";
 			return LOY_EINVALID;
 		}
 		chars = str_utf8_len(s);
@@ -147,7 +151,18 @@ bool api_read_body(struct http_request *req, struct http_response *res, const st
 		   size_t n, void *out, json_t **doc)
 {
 	const char *message = NULL, *bad = NULL;
-	enum loy_err err = api_parse_body(req, doc, &message);
+	bool required = false;
+	enum loy_err err;
+
+	for (size_t i = 0; i < n; i++)
+		required |= (fields[i].flags & J_REQUIRED) != 0;
+	/* A POST whose fields are all optional may come without a body at all. */
+	if (!required && req->body.len == 0 && !req->body_too_big &&
+	    !http_header(req, "Content-Type")) {
+		*doc = json_object();
+		return *doc != NULL || (api_error(res, LOY_ENOMEM, NULL, NULL), false);
+	}
+	err = api_parse_body(req, doc, &message);
 
 	if (err == LOY_OK) {
 		err = api_bind(*doc, fields, n, out, &bad, &message);

@@ -10,39 +10,31 @@
 
 #define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
 
-/* Claims the request's Idempotency-Key and orderId. *replayed: res holds the first response. */
-static enum loy_err claim_keys(struct store_tx *tx, struct http_request *req,
-			       struct http_response *res, const struct api_idem *idem,
-			       int64_t business_id, const char *order_id, bool *replayed)
+/* Claims orderId (unique per business) for this request. *replayed: res now holds the response
+ * first given for it. Called inside the operation, so a refused request leaves no claim. */
+static enum loy_err claim_order(struct store_tx *tx, struct http_response *res,
+				const struct api_idem *idem, int64_t business_id,
+				const char *order_id, bool *replayed)
 {
 	struct idem_replay r;
-	enum loy_err err = api_idem_begin(tx, req, res, idem, business_id, replayed);
+	enum loy_err err;
 
-	if (err != LOY_OK || *replayed || !order_id)
-		return err;
+	*replayed = false;
+	if (!order_id)
+		return LOY_OK;
 	err = store_idem_claim(tx, business_id, "order", order_id, idem->hash, &r);
 	if (err != LOY_OK || !r.replayed)
 		return err;
-	buf_clear(&res->body);
-	if (buf_append_cstr(&res->body, r.body) != LOY_OK)
-		return LOY_ENOMEM;
-	res->status = r.status;
-	res->content_type = "application/json";
-	http_set_header(res, "Idempotent-Replayed", "true");
 	*replayed = true;
-	/* The Idempotency-Key, if any, now maps to the same first response. */
-	return api_idem_end(tx, idem, res, business_id);
+	return api_idem_replay(res, &r);
 }
 
-static enum loy_err release_keys(struct store_tx *tx, const struct api_idem *idem,
-				 struct http_response *res, int64_t business_id,
-				 const char *order_id)
+static enum loy_err finish_order(struct store_tx *tx, struct http_response *res,
+				 int64_t business_id, const char *order_id)
 {
-	enum loy_err err = api_idem_end(tx, idem, res, business_id);
-	if (err == LOY_OK && order_id)
-		err = store_idem_finish(tx, business_id, "order", order_id, res->status,
-					res->body.p);
-	return err;
+	if (!order_id)
+		return LOY_OK;
+	return store_idem_finish(tx, business_id, "order", order_id, res->status, res->body.p);
 }
 
 static bool valid_order_id(struct http_request *req, struct http_response *res,
@@ -71,7 +63,7 @@ static const struct jfield tx_fields[] = {
 	{ "amount", J_INT, J_REQUIRED, -LOYALTY_AMOUNT_MAX, LOYALTY_AMOUNT_MAX,
 	  offsetof(struct tx_in, amount) },
 	{ "orderId", J_STR, 0, 1, API_KEY_LEN_MAX, offsetof(struct tx_in, order_id) },
-	{ "description", J_STR, 0, 0, API_TEXT_MAX, offsetof(struct tx_in, description) },
+	{ "description", J_TEXT, 0, 0, API_TEXT_MAX, offsetof(struct tx_in, description) },
 };
 
 struct post_ctx {
@@ -82,14 +74,15 @@ struct post_ctx {
 	bool posted;
 };
 
-static enum loy_err post_tx(struct store_tx *tx, void *arg)
+static enum loy_err post_op(struct store_tx *tx, void *arg)
 {
 	struct post_ctx *x = arg;
 	struct customer c;
 	bool replayed;
-	enum loy_err err = claim_keys(tx, x->req, x->res, &x->idem, x->e.business_id,
-				      x->e.order_id, &replayed);
+	enum loy_err err = claim_order(tx, x->res, &x->idem, x->e.business_id, x->e.order_id,
+				       &replayed);
 
+	x->posted = false;
 	if (err != LOY_OK || replayed)
 		return err;
 	err = store_customer_get(tx, x->e.business_id, x->e.customer_id, &c);
@@ -102,10 +95,10 @@ static enum loy_err post_tx(struct store_tx *tx, void *arg)
 		return err;
 	x->posted = true;
 	api_json(x->res, 201, api_render_entry(&x->e));
-	return release_keys(tx, &x->idem, x->res, x->e.business_id, x->e.order_id);
+	return finish_order(tx, x->res, x->e.business_id, x->e.order_id);
 }
 
-static void answer_write_error(struct http_response *res, enum loy_err err)
+static void post_failed(struct http_response *res, enum loy_err err, void *ctx)
 {
 	switch (err) {
 	case LOY_ENOTFOUND:
@@ -116,6 +109,9 @@ static void answer_write_error(struct http_response *res, enum loy_err err)
 		break;
 	case LOY_ERULE:
 		api_error(res, err, NULL, "the card is blocked");
+		break;
+	case LOY_EIDEMPOTENCY:
+		api_error(res, err, "orderId", "this orderId was used for another request");
 		break;
 	default:
 		api_error(res, err, NULL, NULL);
@@ -129,7 +125,6 @@ void api_transactions_create(struct http_request *req, struct http_response *res
 	struct post_ctx x = { .req = req, .res = res };
 	json_t *doc = NULL;
 	const char *type;
-	enum loy_err err;
 
 	if (!api_param_id(req, res, 0, &x.e.customer_id) || !api_idem_prepare(req, res, &x.idem))
 		return;
@@ -162,11 +157,9 @@ void api_transactions_create(struct http_request *req, struct http_response *res
 	x.e.business_id = p->business_id;
 	x.e.operator_id = p->actor;
 	x.e.channel = p->channel;
-	err = store_write(api_app(req)->st, &req->arena, post_tx, &x);
-	if (err != LOY_OK) {
-		answer_write_error(res, err);
+	struct api_write w = { &x.idem, p->business_id, post_op, post_failed, &x };
+	if (api_write(req, res, &w) != LOY_OK)
 		return;
-	}
 	req->log_customer_id = x.e.customer_id;
 	if (x.posted)
 		api_count_ledger(x.e.type);
@@ -229,7 +222,7 @@ struct reverse_in {
 };
 
 static const struct jfield reverse_fields[] = {
-	{ "description", J_STR, 0, 0, API_TEXT_MAX, offsetof(struct reverse_in, description) },
+	{ "description", J_TEXT, 0, 0, API_TEXT_MAX, offsetof(struct reverse_in, description) },
 };
 
 struct reverse_ctx {
@@ -242,16 +235,15 @@ struct reverse_ctx {
 	bool reversal_of_reversal;
 };
 
-static enum loy_err reverse_tx(struct store_tx *tx, void *arg)
+static enum loy_err reverse_op(struct store_tx *tx, void *arg)
 {
 	struct reverse_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
 	struct ledger_entry orig;
-	bool replayed;
-	enum loy_err err = api_idem_begin(tx, x->req, x->res, &x->idem, p->business_id, &replayed);
+	enum loy_err err;
 
-	if (err != LOY_OK || replayed)
-		return err;
+	x->reversal_of_reversal = false;
+	x->e.id = 0;
 	err = store_ledger_get(tx, p->business_id, x->id, &orig);
 	if (err != LOY_OK)
 		return err;
@@ -280,7 +272,23 @@ static enum loy_err reverse_tx(struct store_tx *tx, void *arg)
 	if (err != LOY_OK)
 		return err;
 	api_json(x->res, 201, api_render_entry(&x->e));
-	return api_idem_end(tx, &x->idem, x->res, p->business_id);
+	return LOY_OK;
+}
+
+static void reverse_failed(struct http_response *res, enum loy_err err, void *ctx)
+{
+	const struct reverse_ctx *x = ctx;
+
+	if (err == LOY_ENOTFOUND)
+		api_error(res, err, NULL, "no such transaction");
+	else if (err == LOY_ECONFLICT)
+		api_error(res, err, NULL, "this transaction is already reversed");
+	else if (err == LOY_ERULE && x->reversal_of_reversal)
+		api_error(res, err, NULL, "a reversal cannot be reversed");
+	else if (err == LOY_EBALANCE)
+		api_error(res, err, NULL, "the balance is too low to take these points back");
+	else
+		api_error(res, err, NULL, NULL);
 }
 
 void api_transaction_reverse(struct http_request *req, struct http_response *res)
@@ -288,7 +296,6 @@ void api_transaction_reverse(struct http_request *req, struct http_response *res
 	struct reverse_in in = { 0 };
 	struct reverse_ctx x = { .req = req, .res = res };
 	json_t *doc = NULL;
-	enum loy_err err;
 
 	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &x.idem))
 		return;
@@ -296,22 +303,10 @@ void api_transaction_reverse(struct http_request *req, struct http_response *res
 		return;
 	x.description = api_str(req, &in.description);
 	json_decref(doc);
-	err = store_write(api_app(req)->st, &req->arena, reverse_tx, &x);
-	if (err == LOY_OK) {
-		if (x.e.id)
-			api_count_ledger(LEDGER_REVERSAL);
-		return;
-	}
-	if (err == LOY_ENOTFOUND)
-		api_error(res, err, NULL, "no such transaction");
-	else if (err == LOY_ECONFLICT)
-		api_error(res, err, NULL, "this transaction is already reversed");
-	else if (err == LOY_ERULE && x.reversal_of_reversal)
-		api_error(res, err, NULL, "a reversal cannot be reversed");
-	else if (err == LOY_EBALANCE)
-		api_error(res, err, NULL, "the balance is too low to take these points back");
-	else
-		api_error(res, err, NULL, NULL);
+	struct api_write w = { &x.idem, api_principal(req)->business_id, reverse_op, reverse_failed,
+			       &x };
+	if (api_write(req, res, &w) == LOY_OK && x.e.id)
+		api_count_ledger(LEDGER_REVERSAL);
 }
 
 /* ---- POST /pos/purchase ---- */
@@ -327,7 +322,7 @@ static const struct jfield purchase_fields[] = {
 	  offsetof(struct purchase_in, amount) },
 	{ "redeem", J_INT, 0, 0, LOYALTY_AMOUNT_MAX, offsetof(struct purchase_in, redeem) },
 	{ "orderId", J_STR, J_REQUIRED, 1, API_KEY_LEN_MAX, offsetof(struct purchase_in, order_id) },
-	{ "description", J_STR, 0, 0, API_TEXT_MAX, offsetof(struct purchase_in, description) },
+	{ "description", J_TEXT, 0, 0, API_TEXT_MAX, offsetof(struct purchase_in, description) },
 };
 
 struct purchase_ctx {
@@ -364,16 +359,18 @@ static enum loy_err post_entry(struct store_tx *tx, struct purchase_ctx *x, enum
 	return err;
 }
 
-static enum loy_err purchase_tx(struct store_tx *tx, void *arg)
+static enum loy_err purchase_op(struct store_tx *tx, void *arg)
 {
 	struct purchase_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
 	struct business b;
 	json_t *list;
 	bool replayed;
-	enum loy_err err = claim_keys(tx, x->req, x->res, &x->idem, p->business_id, x->order_id,
-				      &replayed);
+	enum loy_err err;
 
+	x->applied = false;
+	x->why = LOY_OK;
+	err = claim_order(tx, x->res, &x->idem, p->business_id, x->order_id, &replayed);
 	if (err != LOY_OK || replayed)
 		return err;
 	err = store_business_get(tx, p->business_id, &b);
@@ -408,7 +405,26 @@ static enum loy_err purchase_tx(struct store_tx *tx, void *arg)
 			   (json_int_t)x->plan.redeem, "earned", (json_int_t)x->plan.earn,
 			   "amountDue", (json_int_t)x->plan.paid, "balance",
 			   (json_int_t)x->c.balance, "transactions", list));
-	return release_keys(tx, &x->idem, x->res, p->business_id, x->order_id);
+	return finish_order(tx, x->res, p->business_id, x->order_id);
+}
+
+static void purchase_failed(struct http_response *res, enum loy_err err, void *ctx)
+{
+	const struct purchase_ctx *x = ctx;
+
+	if (err == LOY_ENOTFOUND)
+		api_error(res, err, NULL, "no customer with this card or phone");
+	else if (err == LOY_EBALANCE)
+		api_error(res, err, "redeem", "the balance is too low for this redemption");
+	else if (err == LOY_ERULE && x->why == LOY_EFORBIDDEN)
+		api_error(res, err, NULL, "the card is blocked");
+	else if (err == LOY_ERULE)
+		api_error(res, err, "redeem",
+			  "redeem is below the minimum redemption or worth more than the purchase");
+	else if (err == LOY_EIDEMPOTENCY)
+		api_error(res, err, "orderId", "this orderId was used for another purchase");
+	else
+		api_error(res, err, NULL, NULL);
 }
 
 static bool bind_purchase(struct http_request *req, struct http_response *res,
@@ -448,7 +464,6 @@ void api_pos_purchase(struct http_request *req, struct http_response *res)
 	struct purchase_ctx x = { .req = req, .res = res };
 	json_t *doc = NULL;
 	bool ok;
-	enum loy_err err;
 
 	if (!api_idem_prepare(req, res, &x.idem))
 		return;
@@ -458,24 +473,13 @@ void api_pos_purchase(struct http_request *req, struct http_response *res)
 	json_decref(doc);
 	if (!ok)
 		return;
-	err = store_write(api_app(req)->st, &req->arena, purchase_tx, &x);
-	if (err == LOY_OK) {
-		req->log_customer_id = x.c.id;
-		if (x.applied && x.plan.redeem)
-			api_count_ledger(LEDGER_DEBIT);
-		if (x.applied && x.plan.earn)
-			api_count_ledger(LEDGER_CREDIT);
+	struct api_write w = { &x.idem, api_principal(req)->business_id, purchase_op,
+			       purchase_failed, &x };
+	if (api_write(req, res, &w) != LOY_OK)
 		return;
-	}
-	if (err == LOY_ENOTFOUND)
-		api_error(res, err, NULL, "no customer with this card or phone");
-	else if (err == LOY_EBALANCE)
-		api_error(res, err, "redeem", "the balance is too low for this redemption");
-	else if (err == LOY_ERULE && x.why == LOY_EFORBIDDEN)
-		api_error(res, err, NULL, "the card is blocked");
-	else if (err == LOY_ERULE)
-		api_error(res, err, "redeem",
-			  "redeem is below the minimum redemption or worth more than the purchase");
-	else
-		api_error(res, err, NULL, NULL);
+	req->log_customer_id = x.c.id;
+	if (x.applied && x.plan.redeem)
+		api_count_ledger(LEDGER_DEBIT);
+	if (x.applied && x.plan.earn)
+		api_count_ledger(LEDGER_CREDIT);
 }

@@ -66,9 +66,14 @@ void api_dispatch(struct http_request *req, struct http_response *res)
 	enum loy_err err;
 
 	if (!r) {
-		if (req->match == ROUTE_NO_METHOD)
+		if (req->match == ROUTE_NO_METHOD) {
+			char *allow = arena_alloc(&req->arena, 64);
+			if (allow) {
+				router_allowed(api_routes, api_nroutes, req->path, allow, 64);
+				http_set_header(res, "Allow", allow);
+			}
 			api_error(res, LOY_EMETHOD, NULL, NULL);
-		else
+		} else
 			api_error(res, LOY_ENOTFOUND, NULL, "no such endpoint");
 		return;
 	}

@@ -72,6 +72,7 @@ static const struct jfield loyalty_fields[] = {
 struct put_ctx {
 	struct http_request *req;
 	struct http_response *res;
+	struct api_idem idem;
 	struct settings_in in;
 	struct contact_in contact;
 	struct loyalty_in loyalty;
@@ -84,7 +85,7 @@ static const char *str_or_keep(struct http_request *req, const struct jval *v, c
 	return api_str(req, v); /* NULL when explicitly null */
 }
 
-static enum loy_err put_tx(struct store_tx *tx, void *arg)
+static enum loy_err put_op(struct store_tx *tx, void *arg)
 {
 	struct put_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
@@ -142,9 +143,9 @@ void api_settings_put(struct http_request *req, struct http_response *res)
 {
 	struct put_ctx x = { .req = req, .res = res };
 	json_t *doc = NULL;
-	enum loy_err err;
 
-	if (!api_read_body(req, res, settings_fields, NFIELDS(settings_fields), &x.in, &doc))
+	if (!api_idem_prepare(req, res, &x.idem) ||
+	    !api_read_body(req, res, settings_fields, NFIELDS(settings_fields), &x.in, &doc))
 		return;
 	if (!bind_nested(req, res, "contactInfo", &x.in.contact, contact_fields,
 			 NFIELDS(contact_fields), &x.contact) ||
@@ -179,8 +180,7 @@ void api_settings_put(struct http_request *req, struct http_response *res)
 		x.contact.phone.s = e164;
 		x.contact.phone.len = strlen(e164);
 	}
-	err = store_write(api_app(req)->st, &req->arena, put_tx, &x);
+	struct api_write w = { &x.idem, api_principal(req)->business_id, put_op, NULL, &x };
+	api_write(req, res, &w);
 	json_decref(doc);
-	if (err != LOY_OK)
-		api_error(res, err, NULL, NULL);
 }

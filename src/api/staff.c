@@ -117,15 +117,12 @@ void api_user_get(struct http_request *req, struct http_response *res)
 	api_json(res, 200, api_render_user(&x.u));
 }
 
-static enum loy_err user_create_tx(struct store_tx *tx, void *arg)
+static enum loy_err user_create_op(struct store_tx *tx, void *arg)
 {
 	struct user_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
-	bool replayed;
-	enum loy_err err = api_idem_begin(tx, x->req, x->res, &x->idem, p->business_id, &replayed);
+	enum loy_err err;
 
-	if (err != LOY_OK || replayed)
-		return err;
 	x->u.business_id = p->business_id;
 	err = store_user_insert(tx, &x->u);
 	if (err == LOY_OK)
@@ -134,7 +131,18 @@ static enum loy_err user_create_tx(struct store_tx *tx, void *arg)
 	if (err != LOY_OK)
 		return err;
 	api_json(x->res, 201, api_render_user(&x->u));
-	return api_idem_end(tx, &x->idem, x->res, p->business_id);
+	return LOY_OK;
+}
+
+static void user_failed(struct http_response *res, enum loy_err err, void *ctx)
+{
+	const struct user_ctx *x = ctx;
+
+	if (err == LOY_ECONFLICT)
+		api_error(res, err, "email", "a user with this e-mail exists");
+	else
+		api_error(res, err, NULL, x->refusal ? x->refusal
+					    : err == LOY_ENOTFOUND ? "no such user" : NULL);
 }
 
 static char *lower_email(struct http_request *req, const struct jval *v)
@@ -171,25 +179,23 @@ void api_users_create(struct http_request *req, struct http_response *res)
 	}
 	err = password_hash(x.in.password.s, x.in.password.len, hash);
 	x.u.password_hash = hash;
-	if (err == LOY_OK)
-		err = store_write(api_app(req)->st, &req->arena, user_create_tx, &x);
-	if (err == LOY_ECONFLICT)
-		api_error(res, err, "email", "a user with this e-mail exists");
-	else if (err != LOY_OK)
+	if (err != LOY_OK) {
 		api_error(res, err, NULL, NULL);
+		goto out;
+	}
+	struct api_write w = { &x.idem, p->business_id, user_create_op, user_failed, &x };
+	api_write(req, res, &w);
 out:
 	json_decref(doc);
 }
 
-static enum loy_err user_patch_tx(struct store_tx *tx, void *arg)
+static enum loy_err user_patch_op(struct store_tx *tx, void *arg)
 {
 	struct user_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
-	bool replayed;
-	enum loy_err err = api_idem_begin(tx, x->req, x->res, &x->idem, p->business_id, &replayed);
+	enum loy_err err;
 
-	if (err != LOY_OK || replayed)
-		return err;
+	x->refusal = NULL;
 	err = store_user_get(tx, p->business_id, x->id, &x->u);
 	if (err != LOY_OK)
 		return err;
@@ -221,7 +227,7 @@ static enum loy_err user_patch_tx(struct store_tx *tx, void *arg)
 	if (err != LOY_OK)
 		return err;
 	api_json(x->res, 200, api_render_user(&x->u));
-	return api_idem_end(tx, &x->idem, x->res, p->business_id);
+	return LOY_OK;
 }
 
 void api_user_patch(struct http_request *req, struct http_response *res)
@@ -242,19 +248,24 @@ void api_user_patch(struct http_request *req, struct http_response *res)
 		err = hash ? password_hash(x.in.password.s, x.in.password.len, hash) : LOY_ENOMEM;
 		x.hash = hash;
 	}
-	if (err == LOY_OK)
-		err = store_write(api_app(req)->st, &req->arena, user_patch_tx, &x);
+	if (err == LOY_OK) {
+		struct api_write w = { &x.idem, api_principal(req)->business_id, user_patch_op,
+				       user_failed, &x };
+		api_write(req, res, &w);
+	} else {
+		api_error(res, err, NULL, NULL);
+	}
 	json_decref(doc);
-	if (err != LOY_OK)
-		api_error(res, err, NULL, x.refusal ? x.refusal
-					    : err == LOY_ENOTFOUND ? "no such user" : NULL);
 }
 
-static enum loy_err user_delete_tx(struct store_tx *tx, void *arg)
+static enum loy_err user_delete_op(struct store_tx *tx, void *arg)
 {
 	struct user_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
-	enum loy_err err = store_user_get(tx, p->business_id, x->id, &x->u);
+	enum loy_err err;
+
+	x->refusal = NULL;
+	err = store_user_get(tx, p->business_id, x->id, &x->u);
 
 	if (err != LOY_OK)
 		return err;
@@ -272,23 +283,20 @@ static enum loy_err user_delete_tx(struct store_tx *tx, void *arg)
 	if (err == LOY_OK)
 		err = store_audit(tx, p->business_id, p->actor, "user.delete",
 				  arena_printf(tx->a, "user:%lld", (long long)x->id), x->req->ip);
+	if (err == LOY_OK)
+		api_no_content(x->res);
 	return err;
 }
 
 void api_user_delete(struct http_request *req, struct http_response *res)
 {
 	struct user_ctx x = { .req = req, .res = res };
-	enum loy_err err;
 
-	if (!api_param_id(req, res, 0, &x.id))
+	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &x.idem))
 		return;
-	err = store_write(api_app(req)->st, &req->arena, user_delete_tx, &x);
-	if (err != LOY_OK) {
-		api_error(res, err, NULL, x.refusal ? x.refusal
-					    : err == LOY_ENOTFOUND ? "no such user" : NULL);
-		return;
-	}
-	api_no_content(res);
+	struct api_write w = { &x.idem, api_principal(req)->business_id, user_delete_op,
+			       user_failed, &x };
+	api_write(req, res, &w);
 }
 
 /* ---- API keys ---- */
@@ -305,7 +313,6 @@ static const struct jfield key_fields[] = {
 struct key_ctx {
 	struct http_request *req;
 	struct http_response *res;
-	struct api_idem idem;
 	int64_t id;
 	struct api_key k;
 	const char *secret;
@@ -339,12 +346,9 @@ static enum loy_err key_create_tx(struct store_tx *tx, void *arg)
 {
 	struct key_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
-	bool replayed;
 	json_t *j;
-	enum loy_err err = api_idem_begin(tx, x->req, x->res, &x->idem, p->business_id, &replayed);
+	enum loy_err err;
 
-	if (err != LOY_OK || replayed)
-		return err;
 	x->k.business_id = p->business_id;
 	err = store_apikey_insert(tx, &x->k);
 	if (err == LOY_OK)
@@ -356,7 +360,7 @@ static enum loy_err key_create_tx(struct store_tx *tx, void *arg)
 	j = api_render_apikey(&x->k);
 	json_object_set_new(j, "key", json_string(x->secret));
 	api_json(x->res, 201, j);
-	return api_idem_end(tx, &x->idem, x->res, p->business_id);
+	return LOY_OK;
 }
 
 void api_apikeys_create(struct http_request *req, struct http_response *res)
@@ -370,7 +374,9 @@ void api_apikeys_create(struct http_request *req, struct http_response *res)
 	json_t *doc = NULL;
 	enum loy_err err;
 
-	if (!key || !prefix || !hash || !api_idem_prepare(req, res, &x.idem) ||
+	/* No Idempotency-Key here: replaying would mean storing the new key in clear. A retried
+	 * create makes a second key; the first, never seen, can be revoked from the list. */
+	if (!key || !prefix || !hash ||
 	    !api_read_body(req, res, key_fields, NFIELDS(key_fields), &in, &doc))
 		return;
 	x.k.name = api_str(req, &in.name);
@@ -391,32 +397,38 @@ void api_apikeys_create(struct http_request *req, struct http_response *res)
 	json_decref(doc);
 }
 
-static enum loy_err key_delete_tx(struct store_tx *tx, void *arg)
+/* Revoking a revoked key changes nothing and still answers 204. */
+static enum loy_err key_delete_op(struct store_tx *tx, void *arg)
 {
 	struct key_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
 	enum loy_err err = store_apikey_get(tx, p->business_id, x->id, &x->k);
 
-	if (err != LOY_OK || x->k.revoked_at)
-		return err;
-	err = store_apikey_revoke(tx, p->business_id, x->id);
+	if (err == LOY_OK && !x->k.revoked_at) {
+		err = store_apikey_revoke(tx, p->business_id, x->id);
+		if (err == LOY_OK)
+			err = store_audit(tx, p->business_id, p->actor, "apikey.revoke",
+					  arena_printf(tx->a, "apikey:%lld", (long long)x->id),
+					  x->req->ip);
+	}
 	if (err == LOY_OK)
-		err = store_audit(tx, p->business_id, p->actor, "apikey.revoke",
-				  arena_printf(tx->a, "apikey:%lld", (long long)x->id), x->req->ip);
+		api_no_content(x->res);
 	return err;
+}
+
+static void key_failed(struct http_response *res, enum loy_err err, void *ctx)
+{
+	api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such API key" : NULL);
 }
 
 void api_apikey_delete(struct http_request *req, struct http_response *res)
 {
 	struct key_ctx x = { .req = req, .res = res };
-	enum loy_err err;
+	struct api_idem idem;
 
-	if (!api_param_id(req, res, 0, &x.id))
+	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &idem))
 		return;
-	err = store_write(api_app(req)->st, &req->arena, key_delete_tx, &x);
-	if (err != LOY_OK) {
-		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such API key" : NULL);
-		return;
-	}
-	api_no_content(res);
+	struct api_write w = { &idem, api_principal(req)->business_id, key_delete_op, key_failed,
+			       &x };
+	api_write(req, res, &w);
 }

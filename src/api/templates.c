@@ -37,7 +37,7 @@ static const struct jfield design_fields[] = {
 };
 static const struct jfield content_fields[] = {
 	{ "organizationName", J_STR, 0, 1, API_NAME_MAX, offsetof(struct content_in, organization) },
-	{ "description", J_STR, 0, 1, API_TEXT_MAX, offsetof(struct content_in, description) },
+	{ "description", J_TEXT, 0, 1, API_TEXT_MAX, offsetof(struct content_in, description) },
 	{ "programName", J_STR, 0, 1, API_NAME_MAX, offsetof(struct content_in, program) },
 	{ "logoText", J_STR, 0, 0, LOGO_TEXT_MAX, offsetof(struct content_in, logo_text) },
 	{ "termsUrl", J_STR, J_NULLABLE, 1, URL_MAX, offsetof(struct content_in, terms_url) },
@@ -250,16 +250,13 @@ void api_template_get(struct http_request *req, struct http_response *res)
 	api_json(res, 200, render_template(&x.t));
 }
 
-static enum loy_err create_tx(struct store_tx *tx, void *arg)
+static enum loy_err create_op(struct store_tx *tx, void *arg)
 {
 	struct template_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
 	struct business b;
-	bool replayed;
-	enum loy_err err = api_idem_begin(tx, x->req, x->res, &x->idem, p->business_id, &replayed);
+	enum loy_err err;
 
-	if (err != LOY_OK || replayed)
-		return err;
 	err = store_business_get(tx, p->business_id, &b);
 	if (err == LOY_OK)
 		err = defaults(tx->a, &b, &x->t);
@@ -278,14 +275,18 @@ static enum loy_err create_tx(struct store_tx *tx, void *arg)
 	if (err != LOY_OK)
 		return err;
 	api_json(x->res, 201, render_template(&x->t));
-	return api_idem_end(tx, &x->idem, x->res, p->business_id);
+	return LOY_OK;
+}
+
+static void template_failed(struct http_response *res, enum loy_err err, void *ctx)
+{
+	api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such template" : NULL);
 }
 
 void api_templates_create(struct http_request *req, struct http_response *res)
 {
 	struct template_ctx x = { .req = req, .res = res };
 	json_t *doc = NULL;
-	enum loy_err err;
 
 	if (!api_idem_prepare(req, res, &x.idem) ||
 	    !api_read_body(req, res, template_fields, NFIELDS(template_fields), &x.patch.in, &doc))
@@ -296,22 +297,19 @@ void api_templates_create(struct http_request *req, struct http_response *res)
 		return;
 	}
 	if (bind_template(req, res, &x.patch)) {
-		err = store_write(api_app(req)->st, &req->arena, create_tx, &x);
-		if (err != LOY_OK)
-			api_error(res, err, NULL, NULL);
+		struct api_write w = { &x.idem, api_principal(req)->business_id, create_op,
+				       template_failed, &x };
+		api_write(req, res, &w);
 	}
 	json_decref(doc);
 }
 
-static enum loy_err patch_tx(struct store_tx *tx, void *arg)
+static enum loy_err patch_op(struct store_tx *tx, void *arg)
 {
 	struct template_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
-	bool replayed;
-	enum loy_err err = api_idem_begin(tx, x->req, x->res, &x->idem, p->business_id, &replayed);
+	enum loy_err err;
 
-	if (err != LOY_OK || replayed)
-		return err;
 	err = store_template_get(tx, p->business_id, x->id, &x->t);
 	if (err == LOY_OK)
 		err = merge(tx->a, &x->patch, &x->t);
@@ -330,28 +328,26 @@ static enum loy_err patch_tx(struct store_tx *tx, void *arg)
 	if (err != LOY_OK)
 		return err;
 	api_json(x->res, 200, render_template(&x->t));
-	return api_idem_end(tx, &x->idem, x->res, p->business_id);
+	return LOY_OK;
 }
 
 void api_template_patch(struct http_request *req, struct http_response *res)
 {
 	struct template_ctx x = { .req = req, .res = res };
 	json_t *doc = NULL;
-	enum loy_err err;
 
 	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &x.idem) ||
 	    !api_read_body(req, res, template_fields, NFIELDS(template_fields), &x.patch.in, &doc))
 		return;
 	if (bind_template(req, res, &x.patch)) {
-		err = store_write(api_app(req)->st, &req->arena, patch_tx, &x);
-		if (err != LOY_OK)
-			api_error(res, err, NULL,
-				  err == LOY_ENOTFOUND ? "no such template" : NULL);
+		struct api_write w = { &x.idem, api_principal(req)->business_id, patch_op,
+				       template_failed, &x };
+		api_write(req, res, &w);
 	}
 	json_decref(doc);
 }
 
-static enum loy_err delete_tx(struct store_tx *tx, void *arg)
+static enum loy_err delete_op(struct store_tx *tx, void *arg)
 {
 	struct template_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
@@ -360,22 +356,27 @@ static enum loy_err delete_tx(struct store_tx *tx, void *arg)
 		err = store_audit(tx, p->business_id, p->actor, "template.delete",
 				  arena_printf(tx->a, "template:%lld", (long long)x->id),
 				  x->req->ip);
+	if (err == LOY_OK)
+		api_no_content(x->res);
 	return err;
+}
+
+static void delete_failed(struct http_response *res, enum loy_err err, void *ctx)
+{
+	if (err == LOY_ERULE)
+		api_error(res, err, NULL,
+			  "make another template the default before deleting this one");
+	else
+		template_failed(res, err, ctx);
 }
 
 void api_template_delete(struct http_request *req, struct http_response *res)
 {
 	struct template_ctx x = { .req = req, .res = res };
-	enum loy_err err;
 
-	if (!api_param_id(req, res, 0, &x.id))
+	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &x.idem))
 		return;
-	err = store_write(api_app(req)->st, &req->arena, delete_tx, &x);
-	if (err == LOY_ERULE)
-		api_error(res, err, NULL,
-			  "make another template the default before deleting this one");
-	else if (err != LOY_OK)
-		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such template" : NULL);
-	else
-		api_no_content(res);
+	struct api_write w = { &x.idem, api_principal(req)->business_id, delete_op, delete_failed,
+			       &x };
+	api_write(req, res, &w);
 }

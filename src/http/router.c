@@ -55,3 +55,26 @@ enum route_match router_match(const struct route *routes, size_t n, const char *
 	}
 	return result;
 }
+
+void router_allowed(const struct route *routes, size_t n, struct str path, char *out, size_t outsz)
+{
+	size_t used = 0;
+
+	if (outsz)
+		out[0] = '\0';
+	for (size_t r = 0; r < n; r++) {
+		struct str tmp[ROUTE_PARAMS_MAX];
+		int ntmp = 0;
+		size_t mlen = strlen(routes[r].method);
+		if (!match_pattern(routes[r].pattern, path, tmp, &ntmp))
+			continue;
+		if (used + mlen + 3 > outsz)
+			break;
+		if (used) {
+			memcpy(out + used, ", ", 2);
+			used += 2;
+		}
+		memcpy(out + used, routes[r].method, mlen + 1);
+		used += mlen;
+	}
+}

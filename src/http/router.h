@@ -39,4 +39,7 @@ enum route_match router_match(const struct route *routes, size_t n, const char *
 			      struct str path, const struct route **out, struct str *params,
 			      int *nparams);
 
+/* Writes the methods that some route accepts for path ("GET, POST") into out, for 405's Allow. */
+void router_allowed(const struct route *routes, size_t n, struct str path, char *out, size_t outsz);
+
 #endif

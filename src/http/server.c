@@ -268,6 +268,37 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **con
 	*con_cls = NULL;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decoding of the path and query, except %00: a decoded NUL would cut the C string MHD
+ * hands us, so "/customers/1%00x" would quietly become "/customers/1". Left encoded, it stays a
+ * segment that matches nothing. */
+static size_t unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	char *w = s;
+	for (char *r = s; *r; r++) {
+		int hi, lo;
+		if (r[0] == '%' && (hi = hexval(r[1])) >= 0 && (lo = hexval(r[2])) >= 0 &&
+		    (hi | lo) != 0) {
+			*w++ = (char)(hi * 16 + lo);
+			r += 2;
+		} else {
+			*w++ = *r;
+		}
+	}
+	*w = '\0';
+	return (size_t)(w - s);
+}
+
 static enum loy_err resolve_listen(const char *listen, struct sockaddr_storage *ss, bool *ipv6)
 {
 	char host[256];
@@ -327,7 +358,8 @@ enum loy_err http_start(const struct http_options *opt, struct http_server **out
 		flags, 0, NULL, NULL, access_handler, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads, MHD_OPTION_CONNECTION_TIMEOUT,
 		(unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-		MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+		MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+		unescape, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE,
 		1U, MHD_OPTION_END);
 	if (!srv->daemon) {
 		log_error("cannot listen on %s", opt->listen);

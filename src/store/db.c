@@ -48,6 +48,21 @@ enum loy_err db_exec_script(struct db_conn *c, const char *sql)
 	return c->driver->exec_script(c, sql);
 }
 
+enum loy_err db_savepoint(struct db_conn *c, db_fn fn, void *ctx)
+{
+	enum loy_err err = db_exec_script(c, "SAVEPOINT loy_op");
+	enum loy_err rc;
+
+	if (err != LOY_OK)
+		return err;
+	rc = fn(c, ctx);
+	if (rc != LOY_OK)
+		err = db_exec_script(c, "ROLLBACK TO SAVEPOINT loy_op");
+	if (err == LOY_OK)
+		err = db_exec_script(c, "RELEASE SAVEPOINT loy_op");
+	return rc != LOY_OK ? rc : err;
+}
+
 enum loy_err db_backup(struct db *db, const char *path)
 {
 	return db->driver->backup(db, path);

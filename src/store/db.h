@@ -103,6 +103,10 @@ enum loy_err db_write(struct db *db, db_fn fn, void *ctx);
 enum loy_err db_exec(struct db_conn *c, struct arena *a, const char *sql, const struct db_param *params,
 		     int nparams, struct db_rows *out);
 enum loy_err db_exec_script(struct db_conn *c, const char *sql);
+/* Runs fn inside a savepoint of the current transaction: if fn fails, only its own changes are
+ * undone and the transaction stays usable (also on PostgreSQL, where a failed statement otherwise
+ * poisons the whole transaction). Returns fn's error. */
+enum loy_err db_savepoint(struct db_conn *c, db_fn fn, void *ctx);
 enum loy_err db_backup(struct db *db, const char *path);
 const char *db_last_error(struct db_conn *c);
 

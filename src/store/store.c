@@ -76,6 +76,24 @@ enum loy_err store_write(struct store *st, struct arena *a, store_fn fn, void *c
 	return db_write(st->db, run_frame, &f);
 }
 
+struct nested {
+	struct store_tx *tx;
+	store_fn fn;
+	void *ctx;
+};
+
+static enum loy_err run_nested(struct db_conn *c, void *arg)
+{
+	struct nested *n = arg;
+	return n->fn(n->tx, n->ctx);
+}
+
+enum loy_err store_savepoint(struct store_tx *tx, store_fn fn, void *ctx)
+{
+	struct nested n = { tx, fn, ctx };
+	return db_savepoint(tx->c, run_nested, &n);
+}
+
 static const char sql_ping[] = "SELECT 1";
 
 static enum loy_err ping(struct db_conn *c, void *ctx)

@@ -42,6 +42,8 @@ enum loy_err store_backup(struct store *st, const char *path);
 /* Runs fn on a read snapshot / in a durable transaction; results go to arena a. */
 enum loy_err store_read(struct store *st, struct arena *a, store_fn fn, void *ctx);
 enum loy_err store_write(struct store *st, struct arena *a, store_fn fn, void *ctx);
+/* Inside a unit of work: runs fn in a savepoint, so that a failing fn undoes only its own changes. */
+enum loy_err store_savepoint(struct store_tx *tx, store_fn fn, void *ctx);
 /* A cheap round trip, for /readyz. */
 enum loy_err store_ping(struct store *st);
 

@@ -126,11 +126,11 @@ test('cashier: may create customers, credit, debit and use the POS; viewer may n
   const cr = await ck.post(`/api/v1/customers/${cust.id}/transactions`, { type: 'credit', amount: 10 });
   assert.equal(cr.status, 201);
   assert.equal(cr.body.channel, 'api');
-  assert.equal(cr.body.operatorId, null);
+  assert.match(cr.body.operatorId, /^apikey:[1-9][0-9]*$/);
   const dr = await cs.post(`/api/v1/customers/${cust.id}/transactions`, { type: 'debit', amount: 5 });
   assert.equal(dr.status, 201);
   assert.equal(dr.body.channel, 'admin');
-  assert.equal(dr.body.operatorId, cs.user.id);
+  assert.equal(dr.body.operatorId, `user:${cs.user.id}`);
   assert.equal((await ck.get(`/api/v1/cards/${cust.cardNumber}`)).status, 200);
   for (const c of clients.viewer) expectError(await c.get(`/api/v1/cards/${cust.cardNumber}`), 403, 'forbidden');
 });

@@ -31,7 +31,7 @@ test('credit, debit and adjustment change the balance and write signed ledger ro
   assert.equal(adjUp.status, 201, adjUp.text);
   assert.equal(adjUp.body.balanceAfter, 305);
   assert.equal(adjUp.body.channel, 'admin');
-  assert.equal(adjUp.body.operatorId, srv.ownerId);
+  assert.equal(adjUp.body.operatorId, `user:${srv.ownerId}`);
   const got = await owner.get(`/api/v1/customers/${c.id}`);
   assert.equal(got.body.balance, 305);
   assert.ok(got.body.lastActivity, 'lastActivity is set');
