@@ -216,6 +216,12 @@ export class LoyServer {
   async stop() {
     for (const c of this.clients) c.close();
     await this.stopProcess();
+    // A clean shutdown is part of the contract: exit 0 on SIGTERM, and (in the sanitizer build)
+    // no AddressSanitizer, LeakSanitizer or UBSan report on the way out.
+    const report = this.stderr.find((l) => /ERROR: (Address|Leak)Sanitizer|runtime error:/.test(l));
+    if (report || (this.exited && this.exited.code !== 0 && this.exited.signal !== 'SIGKILL')) {
+      throw new Error(`loy serve did not shut down cleanly (${JSON.stringify(this.exited)})\n${this.stderr.join('\n')}`);
+    }
     if (KEEP) {
       process.stderr.write(`kept ${this.dir} ${this.dbUrl}\n`);
       return;
