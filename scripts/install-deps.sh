@@ -52,10 +52,13 @@ if [ "$mode" = test ]; then
 	fi
 fi
 
-# One dpkg-query for all: a package counts as present only when "install ok installed".
+# One dpkg-query for all: a package counts as present when "install ok installed" (or "hold ok
+# installed"); half-installed or config-files-only packages are installed again.
 declare -A have=()
 while read -r pkg status; do
-	[ "$status" = "install ok installed" ] && have[$pkg]=1
+	case "$status" in
+	"install ok installed" | "hold ok installed") have[$pkg]=1 ;;
+	esac
 done < <(dpkg-query -W -f='${Package} ${Status}\n' "${want[@]}" 2>/dev/null || true)
 
 missing=()
