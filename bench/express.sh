@@ -12,7 +12,7 @@ if [ ! -d "$dir/node_modules/express" ]; then
 fi
 
 out=$BENCH_WORK/express.out
-NODE_ENV=production node "$dir/server.js" >"$out" 2>&1 &
+NODE_ENV=production "${SERVER_CPU[@]}" node "$dir/server.js" >"$out" 2>&1 &
 pid=$!
 trap 'stop_pid $pid' EXIT
 for _ in $(seq 1 200); do

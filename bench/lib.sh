@@ -9,6 +9,15 @@ BENCH_DURATION=${BENCH_DURATION:-10}   # seconds per wrk run
 BENCH_CONNS=${BENCH_CONNS:-64}
 BENCH_THREADS=${BENCH_THREADS:-2}
 BENCH_WARMUP=${BENCH_WARMUP:-2}       # seconds of unmeasured load first (JIT, caches); 0: none
+# BENCH_PIN=1: the server on CPU 1 only and wrk on CPU 0, i.e. "the server on one core" as DESIGN.md
+# measured its peers. Default: no pinning; server and wrk share all cores.
+BENCH_PIN=${BENCH_PIN:-0}
+SERVER_CPU=()
+WRK_CPU=()
+if [ "$BENCH_PIN" = 1 ] && [ "$(nproc)" -ge 2 ]; then
+	SERVER_CPU=(taskset -c 1)
+	WRK_CPU=(taskset -c 0)
+fi
 mkdir -p "$BENCH_WORK"
 
 die() {
@@ -100,14 +109,14 @@ run_wrk() {
 	need wrk
 	WRK_warm_ok=0
 	if [ "${BENCH_WARMUP:-0}" -gt 0 ]; then
-		out=$(timeout $((BENCH_WARMUP + 20)) wrk -t"$BENCH_THREADS" -c"$BENCH_CONNS" \
+		out=$(timeout $((BENCH_WARMUP + 20)) "${WRK_CPU[@]}" wrk -t"$BENCH_THREADS" -c"$BENCH_CONNS" \
 			-d"${BENCH_WARMUP}s" --timeout 5s -s "$lua" "$url" 2>&1) || true
 		line=$(printf '%s\n' "$out" | grep '^BENCH ' | tail -n 1)
 		if [[ "$line" =~ requests=([0-9]+)\ non2xx=([0-9]+) ]]; then
 			WRK_warm_ok=$((BASH_REMATCH[1] - BASH_REMATCH[2]))
 		fi
 	fi
-	out=$(timeout $((BENCH_DURATION + 20)) wrk -t"$BENCH_THREADS" -c"$BENCH_CONNS" \
+	out=$(timeout $((BENCH_DURATION + 20)) "${WRK_CPU[@]}" wrk -t"$BENCH_THREADS" -c"$BENCH_CONNS" \
 		-d"${BENCH_DURATION}s" --timeout 5s -s "$lua" "$url" 2>&1) || {
 		printf '%s\n' "$out" >&2
 		echo "bench: wrk failed against $url" >&2

@@ -81,7 +81,7 @@ apikey=$(grep -oE 'loy_[A-Za-z0-9_-]+' "$tmp/key.out" | tail -n 1 || true)
 [ -n "$apikey" ] || { cat "$tmp/key.out" >&2; notready "'loy apikey create' printed no key on stdout"; }
 
 # -- 2. serve, token, customer -----------------------------------------------------------------
-"$loy" serve >"$log" 2>&1 &
+"${SERVER_CPU[@]}" "$loy" serve >"$log" 2>&1 &
 pid=$!
 wait_port "$port" "$pid" 15 || notready "'loy serve' did not listen on $LOY_LISTEN within 15 s"
 for _ in $(seq 1 50); do

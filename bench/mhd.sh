@@ -14,7 +14,7 @@ if [ ! -x "$bin" ] || [ "$BENCH_ROOT/mhd_hello.c" -nt "$bin" ]; then
 fi
 
 out=$BENCH_WORK/mhd_hello.out
-"$bin" >"$out" 2>&1 &
+"${SERVER_CPU[@]}" "$bin" >"$out" 2>&1 &
 pid=$!
 trap 'stop_pid $pid' EXIT
 for _ in $(seq 1 100); do

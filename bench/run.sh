@@ -6,6 +6,8 @@
 # exit status is non-zero only when a piece could not run (or Loy answered errors under load).
 # Pieces, each runnable alone: fsync.sh (disk), mhd.sh (bare libmicrohttpd hello), express.sh
 # (Express hello), loy.sh LOYBIN. About 1 minute in all; traffic only to 127.0.0.1.
+# Knobs (environment): BENCH_DURATION (10 s), BENCH_WARMUP (2 s), BENCH_CONNS (64), BENCH_THREADS (2),
+# BENCH_PIN=1 (servers on one core, wrk on the other).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -16,7 +18,8 @@ export BENCH_RESULTS
 BENCH_RESULTS=$(mktemp "$BENCH_WORK/results.XXXXXX")
 trap 'rm -f "$BENCH_RESULTS"' EXIT
 
-echo "== Loy benchmarks on $(nproc) cores, $(uname -sr); wrk -t$BENCH_THREADS -c$BENCH_CONNS -d${BENCH_DURATION}s"
+echo "== Loy benchmarks on $(nproc) cores, $(uname -sr); wrk -t$BENCH_THREADS -c$BENCH_CONNS -d${BENCH_DURATION}s;" \
+	"$([ ${#SERVER_CPU[@]} -gt 0 ] && echo "servers pinned to CPU 1, wrk to CPU 0" || echo "no CPU pinning")"
 failed=()
 busy=()
 piece() {
