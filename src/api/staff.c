@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/keycache.h"
 #include "core/email.h"
 #include "crypto/digest.h"
 #include "crypto/password.h"
@@ -430,5 +431,6 @@ void api_apikey_delete(struct http_request *req, struct http_response *res)
 		return;
 	struct api_write w = { &idem, api_principal(req)->business_id, key_delete_op, key_failed,
 			       &x };
-	api_write(req, res, &w);
+	if (api_write(req, res, &w) == LOY_OK)
+		keycache_forget(x.id);
 }

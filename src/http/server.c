@@ -7,6 +7,7 @@
  * connection is resumed and the access handler, called again, queues the response. */
 #include "http/server.h"
 
+#include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -86,6 +87,18 @@ void http_set_header(struct http_response *res, const char *name, const char *va
 	}
 }
 
+/* Request ids need to be unique, not secret: a random per-thread prefix and a counter, so that
+ * naming a request costs no system call. */
+static void request_id_next(char out[HTTP_REQUEST_ID_MAX + 1])
+{
+	static _Thread_local char prefix[17];
+	static _Thread_local uint64_t counter;
+
+	if (!prefix[0])
+		rand_hex(prefix, 8);
+	snprintf(out, HTTP_REQUEST_ID_MAX + 1, "%s%08llx", prefix, (unsigned long long)++counter);
+}
+
 static void set_request_id(struct http_request *req)
 {
 	const char *given = http_header(req, "X-Request-Id");
@@ -101,7 +114,7 @@ static void set_request_id(struct http_request *req)
 			return;
 		}
 	}
-	rand_hex(req->request_id, 12);
+	request_id_next(req->request_id);
 }
 
 static void set_client_ip(struct http_request *req)
@@ -110,10 +123,11 @@ static void set_client_ip(struct http_request *req)
 		MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	req->ip[0] = '\0';
 	if (ci && ci->client_addr) {
-		socklen_t len = ci->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-								      : sizeof(struct sockaddr_in);
-		if (getnameinfo(ci->client_addr, len, req->ip, sizeof(req->ip), NULL, 0,
-				NI_NUMERICHOST) != 0)
+		const struct sockaddr *sa = ci->client_addr;
+		const void *addr = sa->sa_family == AF_INET6
+					   ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+					   : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+		if (!inet_ntop(sa->sa_family, addr, req->ip, sizeof(req->ip)))
 			req->ip[0] = '\0';
 	}
 }

@@ -48,18 +48,22 @@ enum loy_err db_exec_script(struct db_conn *c, const char *sql)
 	return c->driver->exec_script(c, sql);
 }
 
+static const char sql_savepoint[] = "SAVEPOINT loy_op";
+static const char sql_rollback_to[] = "ROLLBACK TO SAVEPOINT loy_op";
+static const char sql_release[] = "RELEASE SAVEPOINT loy_op";
+
 enum loy_err db_savepoint(struct db_conn *c, db_fn fn, void *ctx)
 {
-	enum loy_err err = db_exec_script(c, "SAVEPOINT loy_op");
+	enum loy_err err = db_exec(c, NULL, sql_savepoint, NULL, 0, NULL);
 	enum loy_err rc;
 
 	if (err != LOY_OK)
 		return err;
 	rc = fn(c, ctx);
 	if (rc != LOY_OK)
-		err = db_exec_script(c, "ROLLBACK TO SAVEPOINT loy_op");
+		err = db_exec(c, NULL, sql_rollback_to, NULL, 0, NULL);
 	if (err == LOY_OK)
-		err = db_exec_script(c, "RELEASE SAVEPOINT loy_op");
+		err = db_exec(c, NULL, sql_release, NULL, 0, NULL);
 	return rc != LOY_OK ? rc : err;
 }
 

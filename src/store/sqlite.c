@@ -8,10 +8,13 @@
  * the whole group, so durable throughput grows with the number of concurrent writers instead of
  * being capped by the disk's fsync rate. A callback that fails rolls back to its savepoint only.
  *
- * Reads use a pool of read-only connections; each db_read runs in a deferred transaction, which in WAL
- * mode is a consistent snapshot that never blocks or is blocked by the writer. */
+ * Reads use read-only connections, one per thread that reads (request threads are long-lived, so
+ * this is a handful), found through a thread-local pointer: no lock is taken to get one. Each
+ * db_read runs in a deferred transaction, which in WAL mode is a consistent snapshot that never
+ * blocks or is blocked by the writer. */
 #include <pthread.h>
 #include <semaphore.h>
+#include <stdatomic.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +25,6 @@
 
 #define STMT_CACHE_SLOTS 512 /* distinct SQL statements per connection; the app has far fewer */
 #define DEFAULT_GROUP_MAX 512
-#define DEFAULT_READERS 8
 #define BUSY_TIMEOUT_MS 10000
 
 struct stmt_slot {
@@ -58,13 +60,24 @@ struct sq_db {
 	int group_max;
 	int stopping;
 
-	/* readers: a stack of idle connections */
+	/* readers: every connection opened by any thread, closed with the database */
 	pthread_mutex_t rlock;
-	pthread_cond_t rcond;
-	struct sq_conn **idle;
-	int nidle;
-	int nreaders;
+	struct reader *readers;
+	uint64_t generation; /* tells this database from an earlier one at the same address */
 };
+
+struct reader {
+	struct sq_conn *conn;
+	struct reader *next;
+};
+
+/* The calling thread's reader, valid while generation matches its database's. */
+static _Thread_local struct {
+	uint64_t generation;
+	struct sq_conn *conn;
+} tl_reader;
+
+static atomic_uint_fast64_t generations;
 
 static void conn_set_err(struct sq_conn *c, const char *what)
 {
@@ -210,6 +223,21 @@ static enum loy_err bind_params(struct sq_conn *c, sqlite3_stmt *st, const struc
 	return LOY_OK;
 }
 
+/* Decimal text of v in the arena (a hot path: every integer cell of every row). */
+static char *int_text(struct arena *a, int64_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
+	*--p = '\0';
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	return arena_strndup(a, p, (size_t)(tmp + sizeof(tmp) - 1 - p));
+}
+
 static enum loy_err copy_row(struct arena *a, sqlite3_stmt *st, struct db_rows *out, int *cap)
 {
 	int ncols = out->ncols;
@@ -231,7 +259,7 @@ static enum loy_err copy_row(struct arena *a, sqlite3_stmt *st, struct db_rows *
 			*cell = NULL;
 			break;
 		case SQLITE_INTEGER:
-			*cell = arena_printf(a, "%lld", (long long)sqlite3_column_int64(st, col));
+			*cell = int_text(a, sqlite3_column_int64(st, col));
 			if (!*cell)
 				return LOY_ENOMEM;
 			break;
@@ -288,6 +316,20 @@ out:
 	return err;
 }
 
+/* Transaction control through the statement cache: sqlite3_exec would parse the text each time. */
+static const char sql_begin[] = "BEGIN";
+static const char sql_begin_immediate[] = "BEGIN IMMEDIATE";
+static const char sql_commit[] = "COMMIT";
+static const char sql_rollback[] = "ROLLBACK";
+static const char sql_savepoint[] = "SAVEPOINT w";
+static const char sql_rollback_to[] = "ROLLBACK TO w";
+static const char sql_release[] = "RELEASE w";
+
+static enum loy_err conn_control(struct sq_conn *c, const char *sql)
+{
+	return sq_exec(&c->base, NULL, sql, NULL, 0, NULL);
+}
+
 static enum loy_err sq_exec_script(struct db_conn *dc, const char *sql)
 {
 	return conn_simple((struct sq_conn *)dc, sql);
@@ -298,25 +340,25 @@ static enum loy_err sq_exec_script(struct db_conn *dc, const char *sql)
 static void run_group(struct sq_db *db, struct write_item *group)
 {
 	struct sq_conn *c = db->wconn;
-	enum loy_err err = conn_simple(c, "BEGIN IMMEDIATE");
+	enum loy_err err = conn_control(c, sql_begin_immediate);
 
 	for (struct write_item *it = group; it; it = it->next) {
 		if (err != LOY_OK) {
 			it->rc = err;
 			continue;
 		}
-		if (conn_simple(c, "SAVEPOINT w") != LOY_OK) {
+		if (conn_control(c, sql_savepoint) != LOY_OK) {
 			it->rc = LOY_EIO;
 			continue;
 		}
 		it->rc = it->fn(&c->base, it->ctx);
-		if (it->rc != LOY_OK && conn_simple(c, "ROLLBACK TO w") != LOY_OK)
+		if (it->rc != LOY_OK && conn_control(c, sql_rollback_to) != LOY_OK)
 			log_error("sqlite: rollback to savepoint failed: %s", c->err);
-		conn_simple(c, "RELEASE w");
+		conn_control(c, sql_release);
 	}
-	if (err == LOY_OK && conn_simple(c, "COMMIT") != LOY_OK) {
+	if (err == LOY_OK && conn_control(c, sql_commit) != LOY_OK) {
 		log_error("sqlite: commit failed: %s", c->err);
-		conn_simple(c, "ROLLBACK");
+		conn_control(c, sql_rollback);
 		for (struct write_item *it = group; it; it = it->next)
 			if (it->rc == LOY_OK)
 				it->rc = LOY_EIO;
@@ -383,24 +425,31 @@ static enum loy_err sq_write(struct db *dbase, db_fn fn, void *ctx)
 
 /* ---- readers --------------------------------------------------------------------------------- */
 
-static enum loy_err reader_take(struct sq_db *db, struct sq_conn **out)
+static enum loy_err reader_get(struct sq_db *db, struct sq_conn **out)
 {
-	pthread_mutex_lock(&db->rlock);
-	while (db->nidle == 0)
-		pthread_cond_wait(&db->rcond, &db->rlock);
-	*out = db->idle[--db->nidle];
-	pthread_mutex_unlock(&db->rlock);
-	if (!*out)
-		return conn_open(db->path, true, out);
-	return LOY_OK;
-}
+	struct reader *r;
+	enum loy_err err;
 
-static void reader_give(struct sq_db *db, struct sq_conn *c)
-{
+	if (tl_reader.generation == db->generation) {
+		*out = tl_reader.conn;
+		return LOY_OK;
+	}
+	r = malloc(sizeof(*r));
+	if (!r)
+		return LOY_ENOMEM;
+	err = conn_open(db->path, true, &r->conn);
+	if (err != LOY_OK) {
+		free(r);
+		return err;
+	}
 	pthread_mutex_lock(&db->rlock);
-	db->idle[db->nidle++] = c;
-	pthread_cond_signal(&db->rcond);
+	r->next = db->readers;
+	db->readers = r;
 	pthread_mutex_unlock(&db->rlock);
+	tl_reader.generation = db->generation;
+	tl_reader.conn = r->conn;
+	*out = r->conn;
+	return LOY_OK;
 }
 
 static enum loy_err sq_read(struct db *dbase, db_fn fn, void *ctx)
@@ -409,17 +458,14 @@ static enum loy_err sq_read(struct db *dbase, db_fn fn, void *ctx)
 	struct sq_conn *c = NULL;
 	enum loy_err err;
 
-	err = reader_take(db, &c);
-	if (err != LOY_OK) {
-		reader_give(db, NULL);
+	err = reader_get(db, &c);
+	if (err != LOY_OK)
 		return err;
-	}
-	err = conn_simple(c, "BEGIN");
+	err = conn_control(c, sql_begin);
 	if (err == LOY_OK) {
 		err = fn(&c->base, ctx);
-		conn_simple(c, "COMMIT");
+		conn_control(c, sql_commit);
 	}
-	reader_give(db, c);
 	return err;
 }
 
@@ -439,15 +485,25 @@ static void sq_close(struct db *dbase)
 		pthread_join(db->writer, NULL);
 		conn_close(db->wconn);
 	}
-	for (int i = 0; i < db->nidle; i++)
-		conn_close(db->idle[i]);
-	free(db->idle);
+	while (db->readers) {
+		struct reader *next = db->readers->next;
+		conn_close(db->readers->conn);
+		free(db->readers);
+		db->readers = next;
+	}
 	pthread_mutex_destroy(&db->qlock);
 	pthread_cond_destroy(&db->qcond);
 	pthread_mutex_destroy(&db->rlock);
-	pthread_cond_destroy(&db->rcond);
 	free(db->path);
 	free(db);
+}
+
+static pthread_once_t sqlite_config_once = PTHREAD_ONCE_INIT;
+
+/* Memory statistics cost a process-wide mutex on every SQLite allocation; Loy never reads them. */
+static void sqlite_config(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
 static enum loy_err sq_open(const char *url, const struct db_options *opt, struct db **out)
@@ -458,6 +514,7 @@ static enum loy_err sq_open(const char *url, const struct db_options *opt, struc
 
 	if (*path == '\0')
 		return LOY_EINVALID;
+	pthread_once(&sqlite_config_once, sqlite_config);
 	db = calloc(1, sizeof(*db));
 	if (!db)
 		return LOY_ENOMEM;
@@ -465,20 +522,16 @@ static enum loy_err sq_open(const char *url, const struct db_options *opt, struc
 	pthread_mutex_init(&db->qlock, NULL);
 	pthread_cond_init(&db->qcond, NULL);
 	pthread_mutex_init(&db->rlock, NULL);
-	pthread_cond_init(&db->rcond, NULL);
+	db->generation = atomic_fetch_add(&generations, 1) + 1;
 	db->group_max = opt && opt->group_commit_max > 0 ? opt->group_commit_max : DEFAULT_GROUP_MAX;
-	db->nreaders = opt && opt->pool_size > 0 ? opt->pool_size : DEFAULT_READERS;
 	db->path = strdup(path);
-	db->idle = calloc((size_t)db->nreaders, sizeof(*db->idle));
-	if (!db->path || !db->idle) {
+	if (!db->path) {
 		err = LOY_ENOMEM;
 		goto fail;
 	}
 	err = conn_open(db->path, false, &db->wconn);
 	if (err != LOY_OK)
 		goto fail;
-	/* Reader connections are opened on first use; NULL slots stand for "not yet opened". */
-	db->nidle = db->nreaders;
 	if (pthread_create(&db->writer, NULL, writer_main, db) != 0) {
 		conn_close(db->wconn);
 		db->wconn = NULL;
