@@ -144,13 +144,19 @@ struct api_write {
 	int64_t business_id;
 	store_fn op;
 	void (*fail)(struct http_response *res, enum loy_err err, void *ctx);
+	/* Optional: runs once the answer is in res, with LOY_OK when op succeeded (or a stored
+	 * response was replayed), else the error answered. */
+	void (*done)(struct http_request *req, enum loy_err err, void *ctx);
+	json_t *doc; /* optional: released when the write is over (op may read its strings) */
 	void *ctx;
 };
 
-/* Runs w; res always holds the answer afterwards. Returns LOY_OK when op succeeded (or a stored
- * response was replayed), else the error that was answered. */
-enum loy_err api_write(struct http_request *req, struct http_response *res,
-		       const struct api_write *w);
+/* Runs w. On a request that can defer (a ROUTE_DEFERRABLE route on SQLite) it returns at once and
+ * the write completes on the store's writer thread, which then sends the answer: ctx, and all it
+ * points to, must live in the request's arena, not on the handler's stack, and the handler must do
+ * nothing after this call. Otherwise it blocks until the answer is in res. Either way `done` runs
+ * last. */
+void api_write(struct http_request *req, struct http_response *res, const struct api_write *w);
 
 /* A new random API key ("loy_<12 id chars>_<secret>"), its lookup id and its SHA-256. */
 void api_apikey_generate(char key[80], char prefix[13], char hash[65]);

@@ -117,16 +117,28 @@ static void create_failed(struct http_response *res, enum loy_err err, void *ctx
 		api_error(res, err, NULL, NULL);
 }
 
-static void finish_create(struct http_request *req, struct http_response *res,
-			  struct create_ctx *x)
+static void create_done(struct http_request *req, enum loy_err err, void *ctx)
 {
-	struct api_write w = { x->idem, x->business_id, create_op, create_failed, x };
+	const struct create_ctx *x = ctx;
 
-	if (api_write(req, res, &w) == LOY_OK && res->status == 201) {
+	if (err == LOY_OK && x->res->status == 201) {
 		req->log_customer_id = x->c.id;
 		if (x->c.balance > 0)
 			api_count_ledger(LEDGER_WELCOME);
 	}
+}
+
+/* x lives in the request's arena: the write may finish after the handler returned. */
+static void finish_create(struct http_request *req, struct http_response *res,
+			  struct create_ctx *x)
+{
+	struct api_write w = { .idem = x->idem,
+			       .business_id = x->business_id,
+			       .op = create_op,
+			       .fail = create_failed,
+			       .done = create_done,
+			       .ctx = x };
+	api_write(req, res, &w);
 }
 
 void api_register(struct http_request *req, struct http_response *res)
@@ -134,11 +146,16 @@ void api_register(struct http_request *req, struct http_response *res)
 	static const char *const allowed[] = { "business", NULL };
 	struct app *app = api_app(req);
 	struct customer_in in = { 0 };
-	struct create_ctx x = { .req = req, .res = res, .channel = "web" };
+	struct create_ctx *x = arena_zalloc(&req->arena, sizeof(*x));
 	json_t *doc = NULL;
 	char key[96];
 	int retry = 0;
 
+	if (!x) {
+		api_error(res, LOY_ENOMEM, NULL, NULL);
+		return;
+	}
+	*x = (struct create_ctx){ .req = req, .res = res, .channel = "web" };
 	snprintf(key, sizeof(key), "register:%s", req->ip);
 	if (!ratelimit_take(app->rl, key, app->conf->register_rate, &retry)) {
 		http_set_header(res, "Retry-After", arena_printf(&req->arena, "%d", retry));
@@ -155,48 +172,53 @@ void api_register(struct http_request *req, struct http_response *res)
 			  "consent to the processing of personal data is required");
 		return;
 	}
-	x.c.status = "active";
-	x.c.source = "web";
-	x.c.tags = "";
-	x.c.notes = "";
-	x.c.consent_version = in.consent_version.set ? api_str(req, &in.consent_version)
+	x->c.status = "active";
+	x->c.source = "web";
+	x->c.tags = "";
+	x->c.notes = "";
+	x->c.consent_version = in.consent_version.set ? api_str(req, &in.consent_version)
 						     : CONSENT_VERSION_DEFAULT;
-	x.c.consent_at = time_now_ms();
-	x.c.consent_ip = req->ip;
-	x.business_slug = http_query(req, "business");
-	if (!customer_input_apply(req, res, &in, &x.c)) {
+	x->c.consent_at = time_now_ms();
+	x->c.consent_ip = req->ip;
+	x->business_slug = http_query(req, "business");
+	if (!customer_input_apply(req, res, &in, &x->c)) {
 		json_decref(doc);
 		return;
 	}
 	json_decref(doc);
-	finish_create(req, res, &x);
+	finish_create(req, res, x);
 }
 
 void api_customers_create(struct http_request *req, struct http_response *res)
 {
 	struct principal *p = api_principal(req);
 	struct customer_in in = { 0 };
-	struct api_idem idem;
-	struct create_ctx x = { .req = req, .res = res, .idem = &idem };
+	struct create_ctx *x = arena_zalloc(&req->arena, sizeof(*x));
+	struct api_idem *idem = arena_zalloc(&req->arena, sizeof(*idem));
 	json_t *doc = NULL;
 
-	if (!api_idem_prepare(req, res, &idem))
+	if (!x || !idem) {
+		api_error(res, LOY_ENOMEM, NULL, NULL);
+		return;
+	}
+	*x = (struct create_ctx){ .req = req, .res = res, .idem = idem };
+	if (!api_idem_prepare(req, res, idem))
 		return;
 	if (!api_read_body(req, res, create_fields, NFIELDS(create_fields), &in, &doc))
 		return;
-	x.business_id = p->business_id;
-	x.operator_id = p->actor;
-	x.channel = p->channel;
-	x.c.status = "active";
-	x.c.source = p->kind == PRINCIPAL_APIKEY ? "api" : "admin";
-	x.c.tags = "";
-	x.c.notes = "";
-	if (!customer_input_apply(req, res, &in, &x.c)) {
+	x->business_id = p->business_id;
+	x->operator_id = p->actor;
+	x->channel = p->channel;
+	x->c.status = "active";
+	x->c.source = p->kind == PRINCIPAL_APIKEY ? "api" : "admin";
+	x->c.tags = "";
+	x->c.notes = "";
+	if (!customer_input_apply(req, res, &in, &x->c)) {
 		json_decref(doc);
 		return;
 	}
 	json_decref(doc);
-	finish_create(req, res, &x);
+	finish_create(req, res, x);
 }
 
 /* ---- reading ---- */
@@ -386,9 +408,13 @@ void api_customer_patch(struct http_request *req, struct http_response *res)
 		return;
 	if (!api_read_body(req, res, patch_fields, NFIELDS(patch_fields), &in, &doc))
 		return;
-	struct api_write w = { &idem, api_principal(req)->business_id, patch_op, patch_failed, &x };
-	api_write(req, res, &w);
-	json_decref(doc);
+	struct api_write w = { .idem = &idem,
+			       .business_id = api_principal(req)->business_id,
+			       .op = patch_op,
+			       .fail = patch_failed,
+			       .doc = doc,
+			       .ctx = &x };
+	api_write(req, res, &w); /* a request-thread route: it returns when the write is over */
 }
 
 struct delete_ctx {
@@ -423,7 +449,10 @@ void api_customer_delete(struct http_request *req, struct http_response *res)
 
 	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &idem))
 		return;
-	struct api_write w = { &idem, api_principal(req)->business_id, delete_op, delete_failed,
-			       &x };
+	struct api_write w = { .idem = &idem,
+			       .business_id = api_principal(req)->business_id,
+			       .op = delete_op,
+			       .fail = delete_failed,
+			       .ctx = &x };
 	api_write(req, res, &w);
 }

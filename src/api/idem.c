@@ -50,7 +50,7 @@ enum loy_err api_idem_replay(struct http_response *res, const struct idem_replay
 struct write_frame {
 	struct http_request *req;
 	struct http_response *res;
-	const struct api_write *w;
+	struct api_write w;
 	enum loy_err refused; /* the 4xx the operation ended with, stored as the response */
 };
 
@@ -62,7 +62,7 @@ static bool is_refusal(enum loy_err err)
 
 static enum loy_err store_response(struct store_tx *tx, const struct write_frame *f)
 {
-	const struct api_write *w = f->w;
+	const struct api_write *w = &f->w;
 	if (!w->idem || !w->idem->key)
 		return LOY_OK;
 	return store_idem_finish(tx, w->business_id, "key", w->idem->key, f->res->status,
@@ -72,7 +72,7 @@ static enum loy_err store_response(struct store_tx *tx, const struct write_frame
 static enum loy_err write_tx(struct store_tx *tx, void *arg)
 {
 	struct write_frame *f = arg;
-	const struct api_write *w = f->w;
+	const struct api_write *w = &f->w;
 	enum loy_err err;
 
 	f->refused = LOY_OK;
@@ -97,19 +97,54 @@ static enum loy_err write_tx(struct store_tx *tx, void *arg)
 	return store_response(tx, f);
 }
 
-enum loy_err api_write(struct http_request *req, struct http_response *res,
-		       const struct api_write *w)
+/* The transaction's outcome is known: make sure res answers it, then let the caller finish. */
+static void write_finished(struct write_frame *f, enum loy_err err)
 {
-	struct write_frame f = { .req = req, .res = res, .w = w };
-	enum loy_err err = store_write(api_app(req)->st, &req->arena, write_tx, &f);
+	const struct api_write *w = &f->w;
 
 	if (err != LOY_OK) {
-		res->nheaders = 0;
+		f->res->nheaders = 0;
 		if (is_refusal(err) && w->fail)
-			w->fail(res, err, w->ctx);
+			w->fail(f->res, err, w->ctx);
 		else
-			api_error(res, err, NULL, NULL);
-		return err;
+			api_error(f->res, err, NULL, NULL);
+	} else {
+		err = f->refused;
 	}
-	return f.refused;
+	if (w->done)
+		w->done(f->req, err, w->ctx);
+	json_decref(w->doc);
+}
+
+static void write_committed(void *arg, enum loy_err err)
+{
+	struct write_frame *f = arg;
+	write_finished(f, err);
+	http_complete(f->req);
+}
+
+static void write_start(void *arg)
+{
+	struct write_frame *f = arg;
+	enum loy_err err = store_write_async(api_app(f->req)->st, &f->req->arena, write_tx, f,
+					     write_committed, f);
+	if (err != LOY_OK)
+		write_committed(f, err);
+}
+
+void api_write(struct http_request *req, struct http_response *res, const struct api_write *w)
+{
+	struct write_frame *f = arena_zalloc(&req->arena, sizeof(*f));
+
+	if (!f) {
+		struct write_frame local = { .req = req, .res = res, .w = *w };
+		write_finished(&local, LOY_ENOMEM);
+		return;
+	}
+	*f = (struct write_frame){ .req = req, .res = res, .w = *w };
+	if (req->can_defer && store_can_write_async(api_app(req)->st)) {
+		http_defer(req, write_start, f);
+		return;
+	}
+	write_finished(f, store_write(api_app(req)->st, &req->arena, write_tx, f));
 }

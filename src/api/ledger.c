@@ -118,51 +118,66 @@ static void post_failed(struct http_response *res, enum loy_err err, void *ctx)
 	}
 }
 
+static void post_done(struct http_request *req, enum loy_err err, void *ctx)
+{
+	const struct post_ctx *x = ctx;
+	req->log_customer_id = x->e.customer_id;
+	if (err == LOY_OK && x->posted)
+		api_count_ledger(x->e.type);
+}
+
+/* The context lives in the arena: on SQLite the write completes after this returns. */
 void api_transactions_create(struct http_request *req, struct http_response *res)
 {
 	struct principal *p = api_principal(req);
 	struct tx_in in = { 0 };
-	struct post_ctx x = { .req = req, .res = res };
+	struct post_ctx *x = arena_zalloc(&req->arena, sizeof(*x));
 	json_t *doc = NULL;
 	const char *type;
 
-	if (!api_param_id(req, res, 0, &x.e.customer_id) || !api_idem_prepare(req, res, &x.idem))
+	if (!x) {
+		api_error(res, LOY_ENOMEM, NULL, NULL);
+		return;
+	}
+	*x = (struct post_ctx){ .req = req, .res = res };
+	if (!api_param_id(req, res, 0, &x->e.customer_id) || !api_idem_prepare(req, res, &x->idem))
 		return;
 	if (!api_read_body(req, res, tx_fields, NFIELDS(tx_fields), &in, &doc))
 		return;
 	type = api_str(req, &in.type);
-	if (ledger_type_parse(type, 1, &x.e.type) != LOY_OK) {
+	if (ledger_type_parse(type, 1, &x->e.type) != LOY_OK) {
 		json_decref(doc);
 		api_error(res, LOY_EINVALID, "type", "type must be credit, debit or adjustment");
 		return;
 	}
-	if (ledger_delta(x.e.type, in.amount.i, &x.e.amount) != LOY_OK) {
+	if (ledger_delta(x->e.type, in.amount.i, &x->e.amount) != LOY_OK) {
 		json_decref(doc);
 		api_error(res, LOY_EINVALID, "amount",
-			  x.e.type == LEDGER_ADJUSTMENT ? "amount must not be zero"
+			  x->e.type == LEDGER_ADJUSTMENT ? "amount must not be zero"
 							: "amount must be a positive integer");
 		return;
 	}
-	if (x.e.type == LEDGER_ADJUSTMENT && !role_allows(p->role, ROLE_ADMIN)) {
+	if (x->e.type == LEDGER_ADJUSTMENT && !role_allows(p->role, ROLE_ADMIN)) {
 		json_decref(doc);
 		api_error(res, LOY_EFORBIDDEN, NULL, "adjustments need the admin role");
 		return;
 	}
-	if (!valid_order_id(req, res, &in.order_id, &x.e.order_id)) {
+	if (!valid_order_id(req, res, &in.order_id, &x->e.order_id)) {
 		json_decref(doc);
 		return;
 	}
-	x.e.description = api_str(req, &in.description);
+	x->e.description = api_str(req, &in.description);
 	json_decref(doc);
-	x.e.business_id = p->business_id;
-	x.e.operator_id = p->actor;
-	x.e.channel = p->channel;
-	struct api_write w = { &x.idem, p->business_id, post_op, post_failed, &x };
-	if (api_write(req, res, &w) != LOY_OK)
-		return;
-	req->log_customer_id = x.e.customer_id;
-	if (x.posted)
-		api_count_ledger(x.e.type);
+	x->e.business_id = p->business_id;
+	x->e.operator_id = p->actor;
+	x->e.channel = p->channel;
+	struct api_write w = { .idem = &x->idem,
+			       .business_id = p->business_id,
+			       .op = post_op,
+			       .fail = post_failed,
+			       .done = post_done,
+			       .ctx = x };
+	api_write(req, res, &w);
 }
 
 /* ---- GET /customers/{id}/transactions ---- */
@@ -291,22 +306,37 @@ static void reverse_failed(struct http_response *res, enum loy_err err, void *ct
 		api_error(res, err, NULL, NULL);
 }
 
+static void reverse_done(struct http_request *req, enum loy_err err, void *ctx)
+{
+	const struct reverse_ctx *x = ctx;
+	if (err == LOY_OK && x->e.id)
+		api_count_ledger(LEDGER_REVERSAL);
+}
+
 void api_transaction_reverse(struct http_request *req, struct http_response *res)
 {
 	struct reverse_in in = { 0 };
-	struct reverse_ctx x = { .req = req, .res = res };
+	struct reverse_ctx *x = arena_zalloc(&req->arena, sizeof(*x));
 	json_t *doc = NULL;
 
-	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &x.idem))
+	if (!x) {
+		api_error(res, LOY_ENOMEM, NULL, NULL);
+		return;
+	}
+	*x = (struct reverse_ctx){ .req = req, .res = res };
+	if (!api_param_id(req, res, 0, &x->id) || !api_idem_prepare(req, res, &x->idem))
 		return;
 	if (!api_read_body(req, res, reverse_fields, NFIELDS(reverse_fields), &in, &doc))
 		return;
-	x.description = api_str(req, &in.description);
+	x->description = api_str(req, &in.description);
 	json_decref(doc);
-	struct api_write w = { &x.idem, api_principal(req)->business_id, reverse_op, reverse_failed,
-			       &x };
-	if (api_write(req, res, &w) == LOY_OK && x.e.id)
-		api_count_ledger(LEDGER_REVERSAL);
+	struct api_write w = { .idem = &x->idem,
+			       .business_id = api_principal(req)->business_id,
+			       .op = reverse_op,
+			       .fail = reverse_failed,
+			       .done = reverse_done,
+			       .ctx = x };
+	api_write(req, res, &w);
 }
 
 /* ---- POST /pos/purchase ---- */
@@ -458,28 +488,44 @@ static bool bind_purchase(struct http_request *req, struct http_response *res,
 	return true;
 }
 
+static void purchase_done(struct http_request *req, enum loy_err err, void *ctx)
+{
+	const struct purchase_ctx *x = ctx;
+
+	if (err != LOY_OK || !x->applied)
+		return;
+	req->log_customer_id = x->c.id;
+	if (x->plan.redeem)
+		api_count_ledger(LEDGER_DEBIT);
+	if (x->plan.earn)
+		api_count_ledger(LEDGER_CREDIT);
+}
+
 void api_pos_purchase(struct http_request *req, struct http_response *res)
 {
 	struct purchase_in in = { 0 };
-	struct purchase_ctx x = { .req = req, .res = res };
+	struct purchase_ctx *x = arena_zalloc(&req->arena, sizeof(*x));
 	json_t *doc = NULL;
 	bool ok;
 
-	if (!api_idem_prepare(req, res, &x.idem))
+	if (!x) {
+		api_error(res, LOY_ENOMEM, NULL, NULL);
+		return;
+	}
+	*x = (struct purchase_ctx){ .req = req, .res = res };
+	if (!api_idem_prepare(req, res, &x->idem))
 		return;
 	if (!api_read_body(req, res, purchase_fields, NFIELDS(purchase_fields), &in, &doc))
 		return;
-	ok = bind_purchase(req, res, &in, &x);
+	ok = bind_purchase(req, res, &in, x);
 	json_decref(doc);
 	if (!ok)
 		return;
-	struct api_write w = { &x.idem, api_principal(req)->business_id, purchase_op,
-			       purchase_failed, &x };
-	if (api_write(req, res, &w) != LOY_OK)
-		return;
-	req->log_customer_id = x.c.id;
-	if (x.applied && x.plan.redeem)
-		api_count_ledger(LEDGER_DEBIT);
-	if (x.applied && x.plan.earn)
-		api_count_ledger(LEDGER_CREDIT);
+	struct api_write w = { .idem = &x->idem,
+			       .business_id = api_principal(req)->business_id,
+			       .op = purchase_op,
+			       .fail = purchase_failed,
+			       .done = purchase_done,
+			       .ctx = x };
+	api_write(req, res, &w);
 }

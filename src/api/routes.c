@@ -12,6 +12,7 @@
 
 #define INLINE ROUTE_INLINE
 #define POOLED ROUTE_POOLED
+#define DEFER ROUTE_DEFERRABLE /* the handler keeps its context in the arena */
 
 const struct route api_routes[] = {
 	{ "GET", "/healthz", api_healthz, PUBLIC, 0, INLINE, 0 },
@@ -22,21 +23,21 @@ const struct route api_routes[] = {
 	{ "POST", "/api/v1/auth/logout", api_logout, VIEWER, API_BODY_SMALL, POOLED, 0 },
 	{ "GET", "/api/v1/auth/me", api_me, VIEWER, 0, INLINE, 0 },
 	{ "POST", "/api/v1/auth/token", api_token, PUBLIC, API_BODY_SMALL, POOLED, 0 },
-	{ "POST", "/api/v1/register", api_register, PUBLIC, API_BODY_MEDIUM, POOLED, 0 },
+	{ "POST", "/api/v1/register", api_register, PUBLIC, API_BODY_MEDIUM, DEFER, 0 },
 
 	{ "GET", "/api/v1/customers", api_customers_list, VIEWER, 0, INLINE, 0 },
-	{ "POST", "/api/v1/customers", api_customers_create, CASHIER, API_BODY_MEDIUM, POOLED, 0 },
+	{ "POST", "/api/v1/customers", api_customers_create, CASHIER, API_BODY_MEDIUM, DEFER, 0 },
 	{ "GET", "/api/v1/customers/{id}", api_customer_get, VIEWER, 0, INLINE, 0 },
 	{ "PATCH", "/api/v1/customers/{id}", api_customer_patch, ADMIN, API_BODY_MEDIUM, POOLED, 0 },
 	{ "DELETE", "/api/v1/customers/{id}", api_customer_delete, ADMIN, 0, POOLED, 0 },
 	{ "GET", "/api/v1/customers/{id}/transactions", api_transactions_list, VIEWER, 0, INLINE,
 	  0 },
 	{ "POST", "/api/v1/customers/{id}/transactions", api_transactions_create, CASHIER,
-	  API_BODY_SMALL, POOLED, 0 },
+	  API_BODY_SMALL, DEFER, 0 },
 	{ "POST", "/api/v1/transactions/{id}/reverse", api_transaction_reverse, ADMIN,
-	  API_BODY_SMALL, POOLED, 0 },
+	  API_BODY_SMALL, DEFER, 0 },
 	{ "GET", "/api/v1/cards/{cardNumber}", api_card_get, CASHIER, 0, INLINE, 0 },
-	{ "POST", "/api/v1/pos/purchase", api_pos_purchase, CASHIER, API_BODY_SMALL, POOLED, 0 },
+	{ "POST", "/api/v1/pos/purchase", api_pos_purchase, CASHIER, API_BODY_SMALL, DEFER, 0 },
 
 	{ "GET", "/api/v1/templates", api_templates_list, VIEWER, 0, INLINE, 0 },
 	{ "POST", "/api/v1/templates", api_templates_create, ADMIN, API_BODY_LARGE, POOLED, 0 },

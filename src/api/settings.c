@@ -180,7 +180,7 @@ void api_settings_put(struct http_request *req, struct http_response *res)
 		x.contact.phone.s = e164;
 		x.contact.phone.len = strlen(e164);
 	}
-	struct api_write w = { &x.idem, api_principal(req)->business_id, put_op, NULL, &x };
+	struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = put_op, .fail = NULL, .ctx = &x };
 	api_write(req, res, &w);
 	json_decref(doc);
 }

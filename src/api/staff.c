@@ -184,7 +184,7 @@ void api_users_create(struct http_request *req, struct http_response *res)
 		api_error(res, err, NULL, NULL);
 		goto out;
 	}
-	struct api_write w = { &x.idem, p->business_id, user_create_op, user_failed, &x };
+	struct api_write w = { .idem = &x.idem, .business_id = p->business_id, .op = user_create_op, .fail = user_failed, .ctx = &x };
 	api_write(req, res, &w);
 out:
 	json_decref(doc);
@@ -250,8 +250,7 @@ void api_user_patch(struct http_request *req, struct http_response *res)
 		x.hash = hash;
 	}
 	if (err == LOY_OK) {
-		struct api_write w = { &x.idem, api_principal(req)->business_id, user_patch_op,
-				       user_failed, &x };
+		struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = user_patch_op, .fail = user_failed, .ctx = &x };
 		api_write(req, res, &w);
 	} else {
 		api_error(res, err, NULL, NULL);
@@ -295,8 +294,7 @@ void api_user_delete(struct http_request *req, struct http_response *res)
 
 	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &x.idem))
 		return;
-	struct api_write w = { &x.idem, api_principal(req)->business_id, user_delete_op,
-			       user_failed, &x };
+	struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = user_delete_op, .fail = user_failed, .ctx = &x };
 	api_write(req, res, &w);
 }
 
@@ -422,6 +420,14 @@ static void key_failed(struct http_response *res, enum loy_err err, void *ctx)
 	api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such API key" : NULL);
 }
 
+/* The revocation is committed: this node stops honouring the key's tokens at once. */
+static void key_deleted(struct http_request *req, enum loy_err err, void *ctx)
+{
+	const struct key_ctx *x = ctx;
+	if (err == LOY_OK)
+		keycache_forget(x->id);
+}
+
 void api_apikey_delete(struct http_request *req, struct http_response *res)
 {
 	struct key_ctx x = { .req = req, .res = res };
@@ -429,8 +435,6 @@ void api_apikey_delete(struct http_request *req, struct http_response *res)
 
 	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &idem))
 		return;
-	struct api_write w = { &idem, api_principal(req)->business_id, key_delete_op, key_failed,
-			       &x };
-	if (api_write(req, res, &w) == LOY_OK)
-		keycache_forget(x.id);
+	struct api_write w = { .idem = &idem, .business_id = api_principal(req)->business_id, .op = key_delete_op, .fail = key_failed, .done = key_deleted, .ctx = &x };
+	api_write(req, res, &w);
 }

@@ -297,8 +297,7 @@ void api_templates_create(struct http_request *req, struct http_response *res)
 		return;
 	}
 	if (bind_template(req, res, &x.patch)) {
-		struct api_write w = { &x.idem, api_principal(req)->business_id, create_op,
-				       template_failed, &x };
+		struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = create_op, .fail = template_failed, .ctx = &x };
 		api_write(req, res, &w);
 	}
 	json_decref(doc);
@@ -340,8 +339,7 @@ void api_template_patch(struct http_request *req, struct http_response *res)
 	    !api_read_body(req, res, template_fields, NFIELDS(template_fields), &x.patch.in, &doc))
 		return;
 	if (bind_template(req, res, &x.patch)) {
-		struct api_write w = { &x.idem, api_principal(req)->business_id, patch_op,
-				       template_failed, &x };
+		struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = patch_op, .fail = template_failed, .ctx = &x };
 		api_write(req, res, &w);
 	}
 	json_decref(doc);
@@ -376,7 +374,6 @@ void api_template_delete(struct http_request *req, struct http_response *res)
 
 	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &x.idem))
 		return;
-	struct api_write w = { &x.idem, api_principal(req)->business_id, delete_op, delete_failed,
-			       &x };
+	struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = delete_op, .fail = delete_failed, .ctx = &x };
 	api_write(req, res, &w);
 }

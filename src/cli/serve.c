@@ -126,7 +126,8 @@ int cli_serve(int argc, char **argv)
 				      .routes = api_routes,
 				      .nroutes = api_nroutes,
 				      .dispatch = api_dispatch,
-				      .app = &app };
+				      .app = &app,
+				      .defer_inline = store_can_write_async(st) };
 	if (http_start(&hopt, &srv) != LOY_OK)
 		goto out;
 	log_info("loy %s listening on %s (database: %s)", LOY_VERSION, c.listen,

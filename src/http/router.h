@@ -19,6 +19,10 @@ typedef void (*http_handler)(struct http_request *req, struct http_response *res
 enum route_exec {
 	ROUTE_INLINE, /* quick, read-only: runs on the event-loop thread */
 	ROUTE_POOLED, /* may wait on a durable commit or hash a password: runs on a request thread */
+	/* Runs on the event-loop thread and may hand its slow part (a durable write) to someone who
+	 * calls back when done (http_defer / http_complete) — when the server is told the
+	 * application can (http_options.defer_inline); otherwise it runs as ROUTE_POOLED. */
+	ROUTE_DEFERRABLE,
 };
 
 struct route {

@@ -26,10 +26,11 @@
 
 enum req_state { ST_READING, ST_RUNNING, ST_DONE };
 
+/* req comes first: http_complete finds the state from the request. */
 struct conn_state {
 	struct http_request req;
 	struct http_response res;
-	enum req_state state;
+	_Atomic enum req_state state; /* written by whichever thread finishes the request */
 	struct http_server *srv;
 };
 
@@ -174,6 +175,19 @@ static void run_dispatch(struct conn_state *st)
 	st->state = ST_DONE;
 }
 
+void http_defer(struct http_request *req, void (*start)(void *arg), void *arg)
+{
+	req->defer_start = start;
+	req->defer_arg = arg;
+}
+
+void http_complete(struct http_request *req)
+{
+	struct conn_state *st = (struct conn_state *)req;
+	st->state = ST_DONE;
+	MHD_resume_connection(req->conn);
+}
+
 static void run_pooled(void *arg)
 {
 	struct conn_state *st = arg;
@@ -256,8 +270,26 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (st->state == ST_READING && st->req.route && st->req.route->exec == ROUTE_DEFERRABLE &&
+	    srv->opt.defer_inline) {
+		struct http_request *req = &st->req;
+		req->can_defer = true;
+		srv->opt.dispatch(req, &st->res);
+		req->can_defer = false;
+		if (!req->defer_start) {
+			st->state = ST_DONE;
+			return queue_response(st, conn);
+		}
+		/* Suspend before the work starts: it may finish (and resume) on another thread at
+		 * once. */
+		st->state = ST_RUNNING;
+		MHD_suspend_connection(conn);
+		req->defer_start(req->defer_arg);
+		return MHD_YES;
+	}
 	if (st->state == ST_READING) {
-		if (st->req.route && st->req.route->exec == ROUTE_POOLED) {
+		if (st->req.route && (st->req.route->exec == ROUTE_POOLED ||
+				      st->req.route->exec == ROUTE_DEFERRABLE)) {
 			st->state = ST_RUNNING;
 			MHD_suspend_connection(conn);
 			if (pool_submit(srv->pool, run_pooled, st) != LOY_OK) {

@@ -32,6 +32,10 @@ struct http_request {
 	char ip[64];
 	int64_t started_us;
 	void *app;  /* the application's state, from http_options */
+	/* ROUTE_DEFERRABLE: true while the handler runs on the event loop and may defer. */
+	bool can_defer;
+	void (*defer_start)(void *arg); /* set by http_defer */
+	void *defer_arg;
 	void *auth; /* set by the application while dispatching */
 	int64_t log_customer_id;
 	void *conn; /* the MHD connection; use the accessors below */
@@ -58,6 +62,7 @@ struct http_options {
 	size_t nroutes;
 	http_dispatch dispatch;
 	void *app;
+	bool defer_inline; /* ROUTE_DEFERRABLE handlers run on the event loop and defer */
 };
 
 struct http_server;
@@ -74,6 +79,13 @@ const char *http_query(struct http_request *req, const char *name);
 const char *http_cookie(struct http_request *req, const char *name);
 /* True if the query string has a parameter of this name that is not in the allowed list. */
 const char *http_query_unknown(struct http_request *req, const char *const *allowed);
+
+/* From a handler of a ROUTE_DEFERRABLE route that has req->can_defer: the response is not ready
+ * when the handler returns. The server suspends the connection, then calls start(arg), which
+ * begins the slow work; whoever finishes it fills the response and calls http_complete(req). */
+void http_defer(struct http_request *req, void (*start)(void *arg), void *arg);
+/* Any thread: the deferred response is ready; the server sends it. Call exactly once. */
+void http_complete(struct http_request *req);
 
 /* Adds a response header; name and value must live until the response is sent (use the arena). */
 void http_set_header(struct http_response *res, const char *name, const char *value);

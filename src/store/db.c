@@ -37,6 +37,19 @@ enum loy_err db_write(struct db *db, db_fn fn, void *ctx)
 	return db->driver->write(db, fn, ctx);
 }
 
+bool db_can_write_async(const struct db *db)
+{
+	return db->driver->write_async != NULL;
+}
+
+enum loy_err db_write_async(struct db *db, db_fn fn, void *ctx,
+			    void (*on_done)(void *arg, enum loy_err rc), void *arg)
+{
+	if (!db->driver->write_async)
+		return LOY_EINTERNAL;
+	return db->driver->write_async(db, fn, ctx, on_done, arg);
+}
+
 enum loy_err db_exec(struct db_conn *c, struct arena *a, const char *sql, const struct db_param *params,
 		     int nparams, struct db_rows *out)
 {

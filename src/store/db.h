@@ -76,6 +76,10 @@ struct db_driver {
 	void (*close)(struct db *db);
 	enum loy_err (*read)(struct db *db, db_fn fn, void *ctx);
 	enum loy_err (*write)(struct db *db, db_fn fn, void *ctx);
+	/* Optional: queues fn like write and returns at once; on_done(arg, rc) is called exactly once,
+	 * from another thread, when it is durable or failed. Not called when this returns an error. */
+	enum loy_err (*write_async)(struct db *db, db_fn fn, void *ctx,
+				    void (*on_done)(void *arg, enum loy_err rc), void *arg);
 	enum loy_err (*exec)(struct db_conn *c, struct arena *a, const char *sql,
 			     const struct db_param *params, int nparams, struct db_rows *out);
 	/* Runs a script of ;-separated statements without parameters (migrations), in the
@@ -97,6 +101,11 @@ enum loy_err db_read(struct db *db, db_fn fn, void *ctx);
 /* Runs fn in a durable transaction: when db_write returns LOY_OK the changes survive a crash
  * (SQLite WAL with synchronous=FULL; PostgreSQL commit). Blocks until then. */
 enum loy_err db_write(struct db *db, db_fn fn, void *ctx);
+
+/* True if db_write_async is available (SQLite's writer); PostgreSQL writes block a thread. */
+bool db_can_write_async(const struct db *db);
+enum loy_err db_write_async(struct db *db, db_fn fn, void *ctx,
+			    void (*on_done)(void *arg, enum loy_err rc), void *arg);
 
 /* Runs one statement. A unique-constraint violation is LOY_ECONFLICT; a lost connection
  * LOY_EUNAVAILABLE; other failures LOY_EIO (the message is in db_last_error). out may be NULL. */

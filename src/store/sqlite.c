@@ -43,7 +43,11 @@ struct write_item {
 	db_fn fn;
 	void *ctx;
 	enum loy_err rc;
+	/* Either a waiting thread (done, when on_done is NULL) or a completion callback; an item with
+	 * a callback was malloc'd by sq_write_async and is freed by the writer. */
 	sem_t done;
+	void (*on_done)(void *arg, enum loy_err rc);
+	void *done_arg;
 	struct write_item *next;
 };
 
@@ -391,36 +395,71 @@ static void *writer_main(void *arg)
 
 		run_group(db, group);
 		for (it = group; it; it = next) {
-			next = it->next; /* the waiter may free the item as soon as it is posted */
-			sem_post(&it->done);
+			next = it->next; /* the waiter may free the item as soon as it is told */
+			if (it->on_done) {
+				it->on_done(it->done_arg, it->rc);
+				free(it);
+			} else {
+				sem_post(&it->done);
+			}
 		}
 	}
+}
+
+static enum loy_err enqueue(struct sq_db *db, struct write_item *it)
+{
+	pthread_mutex_lock(&db->qlock);
+	if (db->stopping) {
+		pthread_mutex_unlock(&db->qlock);
+		return LOY_EUNAVAILABLE;
+	}
+	if (db->qtail)
+		db->qtail->next = it;
+	else
+		db->qhead = it;
+	db->qtail = it;
+	pthread_cond_signal(&db->qcond);
+	pthread_mutex_unlock(&db->qlock);
+	return LOY_OK;
 }
 
 static enum loy_err sq_write(struct db *dbase, db_fn fn, void *ctx)
 {
 	struct sq_db *db = (struct sq_db *)dbase;
 	struct write_item it = { .fn = fn, .ctx = ctx, .rc = LOY_EINTERNAL };
+	enum loy_err err;
 
 	sem_init(&it.done, 0, 0);
-	pthread_mutex_lock(&db->qlock);
-	if (db->stopping) {
-		pthread_mutex_unlock(&db->qlock);
-		sem_destroy(&it.done);
-		return LOY_EUNAVAILABLE;
+	err = enqueue(db, &it);
+	if (err == LOY_OK) {
+		while (sem_wait(&it.done) != 0)
+			;
+		err = it.rc;
 	}
-	if (db->qtail)
-		db->qtail->next = &it;
-	else
-		db->qhead = &it;
-	db->qtail = &it;
-	pthread_cond_signal(&db->qcond);
-	pthread_mutex_unlock(&db->qlock);
-
-	while (sem_wait(&it.done) != 0)
-		;
 	sem_destroy(&it.done);
-	return it.rc;
+	return err;
+}
+
+/* The writer calls on_done after the group commits (or fails), on its own thread: the caller need
+ * not park a thread per write, which is what lets a few event-loop threads keep hundreds of durable
+ * writes in flight. */
+static enum loy_err sq_write_async(struct db *dbase, db_fn fn, void *ctx,
+				   void (*on_done)(void *arg, enum loy_err rc), void *arg)
+{
+	struct write_item *it = calloc(1, sizeof(*it));
+	enum loy_err err;
+
+	if (!it)
+		return LOY_ENOMEM;
+	it->fn = fn;
+	it->ctx = ctx;
+	it->rc = LOY_EINTERNAL;
+	it->on_done = on_done;
+	it->done_arg = arg;
+	err = enqueue((struct sq_db *)dbase, it);
+	if (err != LOY_OK)
+		free(it);
+	return err;
 }
 
 /* ---- readers --------------------------------------------------------------------------------- */
@@ -587,6 +626,7 @@ const struct db_driver db_sqlite_driver = {
 	.close = sq_close,
 	.read = sq_read,
 	.write = sq_write,
+	.write_async = sq_write_async,
 	.exec = sq_exec,
 	.exec_script = sq_exec_script,
 	.backup = sq_backup,

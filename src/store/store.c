@@ -76,6 +76,21 @@ enum loy_err store_write(struct store *st, struct arena *a, store_fn fn, void *c
 	return db_write(st->db, run_frame, &f);
 }
 
+bool store_can_write_async(const struct store *st)
+{
+	return db_can_write_async(st->db);
+}
+
+enum loy_err store_write_async(struct store *st, struct arena *a, store_fn fn, void *ctx,
+			       void (*on_done)(void *arg, enum loy_err err), void *arg)
+{
+	struct frame *f = arena_alloc(a, sizeof(*f));
+	if (!f)
+		return LOY_ENOMEM;
+	*f = (struct frame){ a, fn, ctx };
+	return db_write_async(st->db, run_frame, f, on_done, arg);
+}
+
 struct nested {
 	struct store_tx *tx;
 	store_fn fn;

@@ -42,6 +42,12 @@ enum loy_err store_backup(struct store *st, const char *path);
 /* Runs fn on a read snapshot / in a durable transaction; results go to arena a. */
 enum loy_err store_read(struct store *st, struct arena *a, store_fn fn, void *ctx);
 enum loy_err store_write(struct store *st, struct arena *a, store_fn fn, void *ctx);
+/* Asynchronous durable writes (SQLite only, see store_can_write_async): fn runs on the writer
+ * thread; on_done(arg, err) follows, on that thread, once the commit is durable or failed. Every
+ * pointer handed in must live until on_done; the frame is allocated from arena a. */
+bool store_can_write_async(const struct store *st);
+enum loy_err store_write_async(struct store *st, struct arena *a, store_fn fn, void *ctx,
+			       void (*on_done)(void *arg, enum loy_err err), void *arg);
 /* Inside a unit of work: runs fn in a savepoint, so that a failing fn undoes only its own changes. */
 enum loy_err store_savepoint(struct store_tx *tx, store_fn fn, void *ctx);
 /* A cheap round trip, for /readyz. */
