@@ -128,9 +128,12 @@ struct api_idem {
 	char hash[65];	  /* of method, path and body */
 };
 
-/* Reads and checks the Idempotency-Key header (1..128 visible ASCII) and hashes the request (also
- * without a key: an orderId is an idempotency key too). False (400 answered) for a malformed key. */
+/* Reads and checks the Idempotency-Key header (1..128 visible ASCII) and, when there is one,
+ * hashes the request. False (400 answered) for a malformed key. */
 bool api_idem_prepare(struct http_request *req, struct http_response *res, struct api_idem *idem);
+/* Hashes the request into idem->hash (done by api_idem_prepare when a key is given; call it when
+ * an orderId is). False (500 answered) when out of memory. */
+bool api_idem_hash(struct http_request *req, struct http_response *res, struct api_idem *idem);
 /* Puts a stored first response into res, marked Idempotent-Replayed. */
 enum loy_err api_idem_replay(struct http_response *res, const struct idem_replay *r);
 

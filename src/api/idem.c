@@ -12,7 +12,6 @@
 bool api_idem_prepare(struct http_request *req, struct http_response *res, struct api_idem *idem)
 {
 	const char *key = http_header(req, "Idempotency-Key");
-	struct buf b;
 
 	idem->key = NULL;
 	if (key && (strlen(key) == 0 || strlen(key) > API_KEY_LEN_MAX ||
@@ -22,6 +21,14 @@ bool api_idem_prepare(struct http_request *req, struct http_response *res, struc
 		return false;
 	}
 	idem->key = key;
+	idem->hash[0] = '\0';
+	return key ? api_idem_hash(req, res, idem) : true;
+}
+
+bool api_idem_hash(struct http_request *req, struct http_response *res, struct api_idem *idem)
+{
+	struct buf b;
+
 	/* The hash covers what makes two requests "the same": method, path and body. */
 	buf_init(&b, req->body.len + 1024);
 	if (buf_printf(&b, "%s %.*s\n", req->method, (int)req->path.len, req->path.p) != LOY_OK ||

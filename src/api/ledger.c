@@ -37,8 +37,10 @@ static enum loy_err finish_order(struct store_tx *tx, struct http_response *res,
 	return store_idem_finish(tx, business_id, "order", order_id, res->status, res->body.p);
 }
 
+/* Checks an orderId and, when there is one, makes sure the request is hashed: the orderId is an
+ * idempotency key of its own. */
 static bool valid_order_id(struct http_request *req, struct http_response *res,
-			   const struct jval *v, const char **out)
+			   const struct jval *v, const char **out, struct api_idem *idem)
 {
 	*out = NULL;
 	if (!v->set)
@@ -49,7 +51,7 @@ static bool valid_order_id(struct http_request *req, struct http_response *res,
 		return false;
 	}
 	*out = api_str(req, v);
-	return true;
+	return idem->hash[0] || api_idem_hash(req, res, idem);
 }
 
 /* ---- POST /customers/{id}/transactions ---- */
@@ -77,7 +79,6 @@ struct post_ctx {
 static enum loy_err post_op(struct store_tx *tx, void *arg)
 {
 	struct post_ctx *x = arg;
-	struct customer c;
 	bool replayed;
 	enum loy_err err = claim_order(tx, x->res, &x->idem, x->e.business_id, x->e.order_id,
 				       &replayed);
@@ -85,11 +86,8 @@ static enum loy_err post_op(struct store_tx *tx, void *arg)
 	x->posted = false;
 	if (err != LOY_OK || replayed)
 		return err;
-	err = store_customer_get(tx, x->e.business_id, x->e.customer_id, &c);
-	if (err != LOY_OK)
-		return err;
-	if (strcmp(c.status, "blocked") == 0 && x->e.type != LEDGER_ADJUSTMENT)
-		return LOY_ERULE;
+	/* A blocked card takes no credits or debits; staff adjustments still go through. */
+	x->e.refuse_blocked = x->e.type != LEDGER_ADJUSTMENT;
 	err = store_ledger_post(tx, &x->e, 0);
 	if (err != LOY_OK)
 		return err;
@@ -162,7 +160,7 @@ void api_transactions_create(struct http_request *req, struct http_response *res
 		api_error(res, LOY_EFORBIDDEN, NULL, "adjustments need the admin role");
 		return;
 	}
-	if (!valid_order_id(req, res, &in.order_id, &x->e.order_id)) {
+	if (!valid_order_id(req, res, &in.order_id, &x->e.order_id, &x->idem)) {
 		json_decref(doc);
 		return;
 	}
@@ -421,7 +419,7 @@ static enum loy_err purchase_op(struct store_tx *tx, void *arg)
 	if (err == LOY_OK && x->plan.earn > 0)
 		err = post_entry(tx, x, LEDGER_CREDIT, x->plan.earn, x->amount, list);
 	if (err == LOY_OK && x->plan.redeem == 0 && x->plan.earn == 0)
-		err = store_customer_apply(tx, p->business_id, x->c.id, 0, x->amount,
+		err = store_customer_apply(tx, p->business_id, x->c.id, 0, x->amount, false,
 					   &x->c.balance);
 	if (err != LOY_OK) {
 		json_decref(list);
@@ -480,7 +478,7 @@ static bool bind_purchase(struct http_request *req, struct http_response *res,
 		}
 		x->phone = arena_strdup(&req->arena, e164);
 	}
-	if (!valid_order_id(req, res, &in->order_id, &x->order_id))
+	if (!valid_order_id(req, res, &in->order_id, &x->order_id, &x->idem))
 		return false;
 	x->amount = in->amount.i;
 	x->redeem = in->redeem.set ? in->redeem.i : 0;

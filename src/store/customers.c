@@ -1,6 +1,8 @@
 /* Customers (see store.h). Card numbers are random; a collision with an existing card is detected by
  * the unique index (ON CONFLICT DO NOTHING, so the transaction stays usable on PostgreSQL) and retried
  * with a fresh number. */
+#include <string.h>
+
 #include "core/card.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -38,9 +40,10 @@ static const char sql_erase[] =
 static const char sql_apply[] =
 	"UPDATE customers SET balance = balance + $3, total_spent = total_spent + $4, "
 	"last_activity = $5 WHERE business_id = $1 AND id = $2 AND erased_at IS NULL "
-	"AND balance + $3 >= 0 RETURNING balance";
+	"AND balance + $3 >= 0 AND (CAST($6 AS BIGINT) = 0 OR status <> 'blocked') "
+	"RETURNING balance";
 static const char sql_exists[] =
-	"SELECT balance FROM customers WHERE business_id = $1 AND id = $2 AND erased_at IS NULL";
+	"SELECT status FROM customers WHERE business_id = $1 AND id = $2 AND erased_at IS NULL";
 static const char sql_list[] =
 	"SELECT " CUSTOMER_COLS " FROM customers WHERE business_id = $1 AND erased_at IS NULL "
 	"AND (CAST($2 AS TEXT) IS NULL OR search LIKE $2 ESCAPE '!' OR card_number LIKE $2 ESCAPE '!') "
@@ -206,23 +209,26 @@ enum loy_err store_customer_erase(struct store_tx *tx, int64_t business_id, int6
 }
 
 enum loy_err store_customer_apply(struct store_tx *tx, int64_t business_id, int64_t id,
-				  int64_t delta, int64_t spent, int64_t *balance_after)
+				  int64_t delta, int64_t spent, bool refuse_blocked,
+				  int64_t *balance_after)
 {
-	struct db_param p[] = { P_INT(business_id), P_INT(id), P_INT(delta), P_INT(spent),
-				P_INT(tx->now) };
+	struct db_param p[] = { P_INT(business_id), P_INT(id),	    P_INT(delta),
+				P_INT(spent),	    P_INT(tx->now), P_INT(refuse_blocked) };
 	struct db_rows r;
-	enum loy_err err = db_exec(tx->c, tx->a, sql_apply, p, 5, &r);
+	enum loy_err err = db_exec(tx->c, tx->a, sql_apply, p, 6, &r);
 	if (err != LOY_OK)
 		return err;
 	if (r.nrows == 1) {
 		*balance_after = db_int(&r, 0, 0);
 		return LOY_OK;
 	}
-	/* Nothing changed: either no such customer, or the balance would have gone negative. */
+	/* Nothing changed: no such customer, a blocked one, or the balance would go negative. */
 	err = db_exec(tx->c, tx->a, sql_exists, p, 2, &r);
 	if (err != LOY_OK)
 		return err;
-	return r.nrows == 0 ? LOY_ENOTFOUND : LOY_EBALANCE;
+	if (r.nrows == 0)
+		return LOY_ENOTFOUND;
+	return refuse_blocked && strcmp(db_cell(&r, 0, 0), "blocked") == 0 ? LOY_ERULE : LOY_EBALANCE;
 }
 
 enum loy_err store_customer_list(struct store_tx *tx, int64_t business_id,

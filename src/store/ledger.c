@@ -62,7 +62,7 @@ enum loy_err store_ledger_post(struct store_tx *tx, struct ledger_entry *e, int6
 			return LOY_ECONFLICT;
 	}
 	err = store_customer_apply(tx, e->business_id, e->customer_id, e->amount, spent,
-				   &e->balance_after);
+				   e->refuse_blocked, &e->balance_after);
 	if (err != LOY_OK)
 		return err;
 	struct db_param p[] = {

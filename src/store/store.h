@@ -103,9 +103,11 @@ enum loy_err store_customer_update(struct store_tx *tx, const struct customer *c
 /* Erases personal data (152-FZ) and hides the customer; the ledger stays. */
 enum loy_err store_customer_erase(struct store_tx *tx, int64_t business_id, int64_t id);
 /* Adds delta to the balance and spent to total_spent atomically, refusing to go below zero
- * (LOY_EBALANCE) whatever runs concurrently. Sets *balance_after. */
+ * (LOY_EBALANCE) whatever runs concurrently, and — when refuse_blocked — refusing a blocked
+ * customer (LOY_ERULE). Sets *balance_after. */
 enum loy_err store_customer_apply(struct store_tx *tx, int64_t business_id, int64_t id,
-				  int64_t delta, int64_t spent, int64_t *balance_after);
+				  int64_t delta, int64_t spent, bool refuse_blocked,
+				  int64_t *balance_after);
 
 struct customer_query {
 	const char *search; /* folded, NULL: any */
@@ -129,6 +131,7 @@ struct ledger_entry {
 	const char *description, *order_id, *operator_id; /* or NULL */
 	const char *channel;
 	int64_t reversal_of; /* 0: none */
+	bool refuse_blocked; /* write side: LOY_ERULE if the customer is blocked */
 	int64_t reversed_by; /* 0: none (read side only) */
 	int64_t created_at;
 };
