@@ -5,8 +5,12 @@ JOBS       ?= $(shell nproc)
 
 .PHONY: deps build asan run test test-unit test-http test-http-pg test-asan lint bench clean
 
+# `make run` needs only the build and runtime packages; everything else needs the test set too.
+DEPS_SET ?= test
+run: DEPS_SET = run
+
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh $(DEPS_SET)
 
 build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -131,6 +131,16 @@ if [ -f docs/openapi.yaml ]; then
 	fi
 fi
 
+# ---- 5. .env.example is what the config table says ---------------------------------------------
+loybin=${LOYBIN:-build/loy}
+if [ -x "$loybin" ]; then
+	if ! diff -u .env.example <("$loybin" config --defaults) >/dev/null 2>&1; then
+		diff -u .env.example <("$loybin" config --defaults) | head -n 40
+		echo "lint: .env.example is stale: $loybin config --defaults > .env.example"
+		fail "env-example"
+	fi
+fi
+
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "lint: FAILED: ${failed[*]}"
 	exit 1

@@ -48,10 +48,12 @@ void api_metrics(struct http_request *req, struct http_response *res)
 				 (unsigned long long)atomic_load(&ledger_ops[t]));
 	if (err == LOY_OK && store_read(api_app(req)->st, &req->arena, read_depth, &d) == LOY_OK)
 		err = buf_printf(&res->body,
-				 "# HELP loy_outbox_jobs Outbox jobs by state.\n"
-				 "# TYPE loy_outbox_jobs gauge\n"
-				 "loy_outbox_jobs{state=\"queued\"} %lld\n"
-				 "loy_outbox_jobs{state=\"dead\"} %lld\n",
+				 "# HELP loy_outbox_depth Outbox jobs waiting to be delivered.\n"
+				 "# TYPE loy_outbox_depth gauge\n"
+				 "loy_outbox_depth %lld\n"
+				 "# HELP loy_outbox_dead Outbox jobs dead-lettered (see the admin panel).\n"
+				 "# TYPE loy_outbox_dead gauge\n"
+				 "loy_outbox_dead %lld\n",
 				 (long long)d.queued, (long long)d.dead);
 	if (err != LOY_OK) {
 		api_error(res, err, NULL, NULL);

@@ -127,7 +127,8 @@ int cli_serve(int argc, char **argv)
 				      .nroutes = api_nroutes,
 				      .dispatch = api_dispatch,
 				      .app = &app,
-				      .defer_inline = store_can_write_async(st) };
+				      .defer_inline = store_can_write_async(st),
+				      .trusted_proxies = c.trusted_proxies };
 	if (http_start(&hopt, &srv) != LOY_OK)
 		goto out;
 	log_info("loy %s listening on %s (database: %s)", LOY_VERSION, c.listen,

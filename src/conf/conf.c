@@ -38,7 +38,7 @@ static const struct conf_key keys[] = {
 	INT_KEY("LOY_THREADS", threads, 1, 256, "2", "HTTP event-loop threads (epoll)"),
 	INT_KEY("LOY_WORKERS", workers, 1, 1024, "64",
 		"request threads for writes (they wait on durable commits, so more than cores)"),
-	INT_KEY("LOY_DB_POOL", db_pool, 1, 512, "16", "database connections (PostgreSQL) / readers"),
+	INT_KEY("LOY_DB_POOL", db_pool, 1, 512, "16", "PostgreSQL connections per node"),
 	INT_KEY("LOY_REGISTER_RATE", register_rate, 1, 1000000, "30",
 		"self-registrations per minute per client IP"),
 	INT_KEY("LOY_LOGIN_RATE", login_rate, 1, 1000000, "20", "login attempts per minute per IP"),
@@ -46,6 +46,9 @@ static const struct conf_key keys[] = {
 	INT_KEY("LOY_TOKEN_TTL", token_ttl, 60, 86400, "900", "API access token (JWT) lifetime, s"),
 	STR_KEY("LOY_OWNER_EMAIL", owner_email, "owner@demo.loy",
 		"login of the owner account created on first start of an empty database"),
+	STR_KEY("LOY_TRUSTED_PROXIES", trusted_proxies, "",
+		"comma-separated addresses of reverse proxies (nginx: 127.0.0.1) whose X-Real-IP "
+		"header names the client; empty: the connecting address is the client"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

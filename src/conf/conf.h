@@ -25,6 +25,7 @@ struct conf {
 	int64_t session_ttl;
 	int64_t token_ttl;
 	char owner_email[CONF_STR_MAX];
+	char trusted_proxies[CONF_STR_MAX];
 };
 
 /* Fills c with defaults, then applies the file at path (if not NULL), then the environment.

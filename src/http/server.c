@@ -118,6 +118,37 @@ static void set_request_id(struct http_request *req)
 	request_id_next(req->request_id);
 }
 
+/* True if ip is one of the comma-separated addresses in list. */
+static bool listed(const char *list, const char *ip)
+{
+	size_t n = strlen(ip);
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		while (len && *p == ' ')
+			p++, len--;
+		while (len && p[len - 1] == ' ')
+			len--;
+		if (len == n && memcmp(p, ip, n) == 0)
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* Behind a trusted reverse proxy the client is the one its X-Real-IP names — if that is an
+ * address at all; from anyone else the header is ignored, so it cannot be forged. */
+static void apply_real_ip(struct http_request *req, const char *trusted)
+{
+	const char *real = http_header(req, "X-Real-IP");
+	unsigned char buf[sizeof(struct in6_addr)];
+
+	if (!real || !trusted || !*trusted || !listed(trusted, req->ip) || strlen(real) >= sizeof(req->ip))
+		return;
+	if (inet_pton(AF_INET, real, buf) == 1 || inet_pton(AF_INET6, real, buf) == 1)
+		memcpy(req->ip, real, strlen(real) + 1);
+}
+
 static void set_client_ip(struct http_request *req)
 {
 	const union MHD_ConnectionInfo *ci =
@@ -151,6 +182,7 @@ static struct conn_state *state_new(struct http_server *srv, struct MHD_Connecti
 	req->started_us = time_mono_us();
 	set_request_id(req);
 	set_client_ip(req);
+	apply_real_ip(req, srv->opt.trusted_proxies);
 	req->match = router_match(srv->opt.routes, srv->opt.nroutes, method, req->path,
 				  &req->route, req->params, &req->nparams);
 	if (req->match != ROUTE_FOUND)

@@ -63,6 +63,8 @@ struct http_options {
 	http_dispatch dispatch;
 	void *app;
 	bool defer_inline; /* ROUTE_DEFERRABLE handlers run on the event loop and defer */
+	/* Comma-separated proxy addresses whose X-Real-IP names the client ("" = none). */
+	const char *trusted_proxies;
 };
 
 struct http_server;

@@ -45,6 +45,17 @@ test('/metrics: Prometheus text with requests by route and status and a latency 
   assert.match(text, /^loy_http_request_duration_seconds_sum/m);
   assert.match(text, /^# TYPE loy_http_requests_total counter$/m);
   assert.match(text, /^# TYPE loy_http_request_duration_seconds histogram$/m);
+  // Ledger operations by type, and the outbox gauges the alert rules (deploy/prometheus-rules.yml) use.
+  const ledger = (type) => Number((text.match(new RegExp(`^loy_ledger_operations_total\\{type="${type}"\\} ([0-9]+)$`, 'm')) || [])[1]);
+  const before = ledger('credit');
+  assert.ok(Number.isInteger(before), 'loy_ledger_operations_total{type="credit"} present');
+  const cust = (await owner.post('/api/v1/customers', { name: 'Metrics', phone: '+79990007777' })).body;
+  assert.equal((await owner.post(`/api/v1/customers/${cust.id}/transactions`, { type: 'credit', amount: 3 })).status, 201);
+  const after = (await c.get('/metrics')).text;
+  assert.equal(Number(after.match(/^loy_ledger_operations_total\{type="credit"\} ([0-9]+)$/m)[1]), before + 1);
+  assert.match(after, /^# TYPE loy_outbox_depth gauge$/m);
+  assert.match(after, /^loy_outbox_depth [0-9]+$/m);
+  assert.match(after, /^loy_outbox_dead [0-9]+$/m);
   // Unknown paths do not create a label per path (cardinality).
   for (let i = 0; i < 5; i++) await c.get(`/no/such/path/${i}`);
   const m2 = await c.get('/metrics');

@@ -157,3 +157,32 @@ test('rate limit: with LOY_REGISTER_RATE=5 the 6th registration in a minute → 
     await limited.stop();
   }
 });
+
+test('behind a trusted proxy the limit counts per X-Real-IP; from anyone else the header is ignored', async () => {
+  const proxied = await startServer({ registerRate: 2, env: { LOY_TRUSTED_PROXIES: '10.9.9.9, 127.0.0.1' } });
+  const direct = await startServer({ registerRate: 2 });
+  try {
+    const reg = (c, ip) => c.post('/api/v1/register', { name: 'Proxied', phone: newPhone(), consent: true },
+      { headers: { 'X-Real-IP': ip } });
+    const p = proxied.anon();
+    for (let i = 0; i < 2; i++) assert.equal((await reg(p, '203.0.113.7')).status, 201);
+    expectError(await reg(p, '203.0.113.7'), 429, 'rate_limited');
+    // Another client behind the same proxy has its own budget.
+    const other = await reg(p, '2001:db8::42');
+    assert.equal(other.status, 201, other.text);
+    assert.equal(other.body.consent.ip, '2001:db8::42', 'the consent records the real client address');
+    // Not an address: the proxy's own address is used (and its budget is fresh).
+    const junk = await reg(p, 'not-an-ip');
+    assert.equal(junk.body.consent.ip, '127.0.0.1');
+    // Without LOY_TRUSTED_PROXIES a client cannot dodge the limit by inventing addresses.
+    const d = direct.anon();
+    assert.equal((await reg(d, '198.51.100.1')).status, 201);
+    const second = await reg(d, '198.51.100.2');
+    assert.equal(second.status, 201);
+    assert.equal(second.body.consent.ip, '127.0.0.1');
+    expectError(await reg(d, '198.51.100.3'), 429, 'rate_limited');
+  } finally {
+    await proxied.stop();
+    await direct.stop();
+  }
+});
