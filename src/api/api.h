@@ -14,15 +14,15 @@
 #include "http/server.h"
 #include "store/store.h"
 
-#define API_BODY_SMALL 4096       /* auth, transactions, purchases */
-#define API_BODY_MEDIUM 16384     /* customers, settings, staff */
-#define API_BODY_LARGE 65536      /* card templates */
-#define API_NAME_MAX 200          /* characters */
+#define API_BODY_SMALL 4096   /* auth, transactions, purchases */
+#define API_BODY_MEDIUM 16384 /* customers, settings, staff */
+#define API_BODY_LARGE 65536  /* card templates */
+#define API_NAME_MAX 200      /* characters */
 #define API_NOTES_MAX 2000
-#define API_TEXT_MAX 500          /* descriptions, addresses */
+#define API_TEXT_MAX 500 /* descriptions, addresses */
 #define API_TAGS_MAX 20
 #define API_TAG_LEN_MAX 40
-#define API_KEY_LEN_MAX 128       /* Idempotency-Key, orderId */
+#define API_KEY_LEN_MAX 128 /* Idempotency-Key, orderId */
 #define API_LIST_LIMIT_DEFAULT 50
 #define API_LIST_LIMIT_MAX 100
 #define API_QUERY_MAX 100
@@ -124,8 +124,8 @@ json_t *api_render_apikey(const struct api_key *k);
 
 /* ---- idempotency ---- */
 struct api_idem {
-	const char *key;  /* Idempotency-Key header, NULL when absent */
-	char hash[65];	  /* of method, path and body */
+	const char *key; /* Idempotency-Key header, NULL when absent */
+	char hash[65];	 /* of method, path and body */
 };
 
 /* Reads and checks the Idempotency-Key header (1..128 visible ASCII) and, when there is one,

@@ -52,7 +52,8 @@ static enum loy_err auth_bearer(struct http_request *req, const char *token, str
 		return LOY_EUNAUTH;
 	}
 	if (!keycache_get(claims.key_id, &e)) {
-		struct key_lookup k = { .business_id = claims.business_id, .key_id = claims.key_id };
+		struct key_lookup k = { .business_id = claims.business_id,
+					.key_id = claims.key_id };
 		err = store_read(api_app(req)->st, &req->arena, lookup_key, &k);
 		if (err != LOY_OK && err != LOY_ENOTFOUND)
 			return err;
@@ -95,8 +96,8 @@ static enum loy_err auth_session(struct http_request *req, const char *cookie, s
 		return err;
 	if (is_unsafe(req->method)) {
 		const char *csrf = http_header(req, "X-CSRF-Token");
-		if (!csrf || !digest_equal(csrf, strlen(csrf), l.s.csrf_token,
-					   strlen(l.s.csrf_token))) {
+		if (!csrf ||
+		    !digest_equal(csrf, strlen(csrf), l.s.csrf_token, strlen(l.s.csrf_token))) {
 			*message = "missing or wrong X-CSRF-Token";
 			return LOY_EFORBIDDEN;
 		}

@@ -129,8 +129,7 @@ static void create_done(struct http_request *req, enum loy_err err, void *ctx)
 }
 
 /* x lives in the request's arena: the write may finish after the handler returned. */
-static void finish_create(struct http_request *req, struct http_response *res,
-			  struct create_ctx *x)
+static void finish_create(struct http_request *req, struct http_response *res, struct create_ctx *x)
 {
 	struct api_write w = { .idem = x->idem,
 			       .business_id = x->business_id,
@@ -177,7 +176,7 @@ void api_register(struct http_request *req, struct http_response *res)
 	x->c.tags = "";
 	x->c.notes = "";
 	x->c.consent_version = in.consent_version.set ? api_str(req, &in.consent_version)
-						     : CONSENT_VERSION_DEFAULT;
+						      : CONSENT_VERSION_DEFAULT;
 	x->c.consent_at = time_now_ms();
 	x->c.consent_ip = req->ip;
 	x->business_slug = http_query(req, "business");
@@ -312,7 +311,8 @@ void api_customers_list(struct http_request *req, struct http_response *res)
 	}
 	if (status && strcmp(status, "active") && strcmp(status, "inactive") &&
 	    strcmp(status, "blocked")) {
-		api_error(res, LOY_EINVALID, "status", "status must be active, inactive or blocked");
+		api_error(res, LOY_EINVALID, "status",
+			  "status must be active, inactive or blocked");
 		return;
 	}
 	if (tag && (strlen(tag) == 0 || strlen(tag) > API_TAG_LEN_MAX * 4 || strchr(tag, ',') ||
@@ -333,11 +333,11 @@ void api_customers_list(struct http_request *req, struct http_response *res)
 	items = json_array();
 	for (int i = 0; i < l.n; i++)
 		json_array_append_new(items, api_render_customer(&l.items[i]));
-	api_json(res, 200,
-		 json_pack("{s:o,s:o}", "items", items, "nextCursor",
-			   l.next ? json_string(arena_printf(&req->arena, "%lld",
-							     (long long)l.next))
-				  : json_null()));
+	api_json(
+		res, 200,
+		json_pack("{s:o,s:o}", "items", items, "nextCursor",
+			  l.next ? json_string(arena_printf(&req->arena, "%lld", (long long)l.next))
+				 : json_null()));
 }
 
 /* ---- changing ---- */

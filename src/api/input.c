@@ -204,8 +204,8 @@ bool api_query_int(struct http_request *req, struct http_response *res, const ch
 		return true;
 	}
 	if (!str_to_i64(str_from(s), &v) || v < min || v > max) {
-		char *msg = arena_printf(&req->arena, "%s must be an integer from %lld to %lld", name,
-					 (long long)min, (long long)max);
+		char *msg = arena_printf(&req->arena, "%s must be an integer from %lld to %lld",
+					 name, (long long)min, (long long)max);
 		api_error(res, LOY_EINVALID, name, msg);
 		return false;
 	}
@@ -213,8 +213,7 @@ bool api_query_int(struct http_request *req, struct http_response *res, const ch
 	return true;
 }
 
-bool api_query_only(struct http_request *req, struct http_response *res,
-		    const char *const *allowed)
+bool api_query_only(struct http_request *req, struct http_response *res, const char *const *allowed)
 {
 	const char *bad = http_query_unknown(req, allowed);
 	if (bad) {

@@ -80,8 +80,8 @@ static enum loy_err post_op(struct store_tx *tx, void *arg)
 {
 	struct post_ctx *x = arg;
 	bool replayed;
-	enum loy_err err = claim_order(tx, x->res, &x->idem, x->e.business_id, x->e.order_id,
-				       &replayed);
+	enum loy_err err =
+		claim_order(tx, x->res, &x->idem, x->e.business_id, x->e.order_id, &replayed);
 
 	x->posted = false;
 	if (err != LOY_OK || replayed)
@@ -152,7 +152,7 @@ void api_transactions_create(struct http_request *req, struct http_response *res
 		json_decref(doc);
 		api_error(res, LOY_EINVALID, "amount",
 			  x->e.type == LEDGER_ADJUSTMENT ? "amount must not be zero"
-							: "amount must be a positive integer");
+							 : "amount must be a positive integer");
 		return;
 	}
 	if (x->e.type == LEDGER_ADJUSTMENT && !role_allows(p->role, ROLE_ADMIN)) {
@@ -195,8 +195,8 @@ static enum loy_err list_tx(struct store_tx *tx, void *arg)
 	enum loy_err err = store_customer_get(tx, l->business_id, l->customer_id, &c);
 	if (err != LOY_OK)
 		return err;
-	return store_ledger_list(tx, l->business_id, l->customer_id, l->before, l->limit,
-				 &l->items, &l->n, &l->next);
+	return store_ledger_list(tx, l->business_id, l->customer_id, l->before, l->limit, &l->items,
+				 &l->n, &l->next);
 }
 
 void api_transactions_list(struct http_request *req, struct http_response *res)
@@ -221,11 +221,11 @@ void api_transactions_list(struct http_request *req, struct http_response *res)
 	items = json_array();
 	for (int i = 0; i < l.n; i++)
 		json_array_append_new(items, api_render_entry(&l.items[i]));
-	api_json(res, 200,
-		 json_pack("{s:o,s:o}", "items", items, "nextCursor",
-			   l.next ? json_string(arena_printf(&req->arena, "%lld",
-							     (long long)l.next))
-				  : json_null()));
+	api_json(
+		res, 200,
+		json_pack("{s:o,s:o}", "items", items, "nextCursor",
+			  l.next ? json_string(arena_printf(&req->arena, "%lld", (long long)l.next))
+				 : json_null()));
 }
 
 /* ---- POST /transactions/{id}/reverse ---- */
@@ -349,7 +349,8 @@ static const struct jfield purchase_fields[] = {
 	{ "purchaseAmount", J_INT, J_REQUIRED, 1, LOYALTY_PURCHASE_MAX,
 	  offsetof(struct purchase_in, amount) },
 	{ "redeem", J_INT, 0, 0, LOYALTY_AMOUNT_MAX, offsetof(struct purchase_in, redeem) },
-	{ "orderId", J_STR, J_REQUIRED, 1, API_KEY_LEN_MAX, offsetof(struct purchase_in, order_id) },
+	{ "orderId", J_STR, J_REQUIRED, 1, API_KEY_LEN_MAX,
+	  offsetof(struct purchase_in, order_id) },
 	{ "description", J_TEXT, 0, 0, API_TEXT_MAX, offsetof(struct purchase_in, description) },
 };
 

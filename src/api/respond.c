@@ -16,8 +16,9 @@ void api_json(struct http_response *res, int status, json_t *j)
 	if (!text || buf_append_cstr(&res->body, text) != LOY_OK) {
 		free(text);
 		buf_clear(&res->body);
-		buf_append_cstr(&res->body,
-				"{\"error\":{\"code\":\"internal\",\"message\":\"response too large\"}}");
+		buf_append_cstr(
+			&res->body,
+			"{\"error\":{\"code\":\"internal\",\"message\":\"response too large\"}}");
 		res->status = 500;
 		res->content_type = "application/json";
 		return;
@@ -136,24 +137,23 @@ json_t *api_render_customer(const struct customer *c)
 
 json_t *api_render_entry(const struct ledger_entry *e)
 {
-	return json_pack("{s:I,s:I,s:s,s:I,s:I,s:o,s:o,s:o,s:s,s:o,s:o,s:o}", "id", (json_int_t)e->id,
-			 "customerId", (json_int_t)e->customer_id, "type", ledger_type_name(e->type),
-			 "amount", (json_int_t)e->amount, "balanceAfter",
+	return json_pack("{s:I,s:I,s:s,s:I,s:I,s:o,s:o,s:o,s:s,s:o,s:o,s:o}", "id",
+			 (json_int_t)e->id, "customerId", (json_int_t)e->customer_id, "type",
+			 ledger_type_name(e->type), "amount", (json_int_t)e->amount, "balanceAfter",
 			 (json_int_t)e->balance_after, "description",
 			 api_str_or_null(e->description), "orderId", api_str_or_null(e->order_id),
 			 "operatorId", api_str_or_null(e->operator_id), "channel", e->channel,
-			 "reversalOf",
-			 e->reversal_of ? json_integer(e->reversal_of) : json_null(), "reversedBy",
-			 e->reversed_by ? json_integer(e->reversed_by) : json_null(), "timestamp",
-			 api_time(e->created_at));
+			 "reversalOf", e->reversal_of ? json_integer(e->reversal_of) : json_null(),
+			 "reversedBy", e->reversed_by ? json_integer(e->reversed_by) : json_null(),
+			 "timestamp", api_time(e->created_at));
 }
 
 json_t *api_render_user(const struct user *u)
 {
-	return json_pack("{s:I,s:s,s:o,s:s,s:b,s:o,s:o}", "id", (json_int_t)u->id, "email", u->email,
-			 "name", api_str_or_null(u->name), "role", role_name(u->role), "disabled",
-			 u->disabled, "createdAt", api_time(u->created_at), "lastLoginAt",
-			 api_time(u->last_login_at));
+	return json_pack("{s:I,s:s,s:o,s:s,s:b,s:o,s:o}", "id", (json_int_t)u->id, "email",
+			 u->email, "name", api_str_or_null(u->name), "role", role_name(u->role),
+			 "disabled", u->disabled, "createdAt", api_time(u->created_at),
+			 "lastLoginAt", api_time(u->last_login_at));
 }
 
 json_t *api_render_apikey(const struct api_key *k)

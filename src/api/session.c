@@ -137,11 +137,12 @@ void api_login(struct http_request *req, struct http_response *res)
 		api_error(res, err, NULL, NULL);
 		return;
 	}
-	http_set_header(res, "Set-Cookie",
-			arena_printf(&req->arena,
-				     "loy_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
-				     token, (long long)app->conf->session_ttl,
-				     app->secure_cookies ? "; Secure" : ""));
+	http_set_header(
+		res, "Set-Cookie",
+		arena_printf(&req->arena,
+			     "loy_session=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s",
+			     token, (long long)app->conf->session_ttl,
+			     app->secure_cookies ? "; Secure" : ""));
 	api_json(res, 200,
 		 json_pack("{s:o,s:s}", "user", api_render_user(&l.user), "csrfToken", csrf));
 }
@@ -265,10 +266,9 @@ void api_token(struct http_request *req, struct http_response *res)
 	digest_sha256_hex(in.api_key.s, in.api_key.len, hash);
 	json_decref(doc);
 	err = store_read(app->st, &req->arena, token_find, &t);
-	if (err == LOY_ENOTFOUND || (err == LOY_OK && (t.key.revoked_at ||
-						       !digest_equal(hash, strlen(hash),
-								     t.key.key_hash,
-								     strlen(t.key.key_hash))))) {
+	if (err == LOY_ENOTFOUND ||
+	    (err == LOY_OK && (t.key.revoked_at || !digest_equal(hash, strlen(hash), t.key.key_hash,
+								 strlen(t.key.key_hash))))) {
 		api_error(res, LOY_EUNAUTH, NULL, "invalid API key");
 		return;
 	}

@@ -10,17 +10,15 @@
 
 static json_t *render_settings(const struct business *b)
 {
-	return json_pack("{s:s,s:s,s:{s:o,s:o,s:o,s:o},s:{s:I,s:I,s:I,s:I},s:o}", "businessName",
-			 b->name, "slug", b->slug, "contactInfo", "phone",
-			 api_str_or_null(b->contact_phone), "email",
-			 api_str_or_null(b->contact_email), "website",
-			 api_str_or_null(b->contact_website), "address",
-			 api_str_or_null(b->contact_address), "loyaltySettings", "pointsPerRuble",
-			 (json_int_t)b->loyalty.points_per_ruble_bp, "minimumRedemption",
-			 (json_int_t)b->loyalty.minimum_redemption, "expirationDays",
-			 (json_int_t)b->loyalty.expiration_days, "welcomeBonus",
-			 (json_int_t)b->loyalty.welcome_bonus, "updatedAt",
-			 api_time(b->updated_at));
+	return json_pack(
+		"{s:s,s:s,s:{s:o,s:o,s:o,s:o},s:{s:I,s:I,s:I,s:I},s:o}", "businessName", b->name,
+		"slug", b->slug, "contactInfo", "phone", api_str_or_null(b->contact_phone), "email",
+		api_str_or_null(b->contact_email), "website", api_str_or_null(b->contact_website),
+		"address", api_str_or_null(b->contact_address), "loyaltySettings", "pointsPerRuble",
+		(json_int_t)b->loyalty.points_per_ruble_bp, "minimumRedemption",
+		(json_int_t)b->loyalty.minimum_redemption, "expirationDays",
+		(json_int_t)b->loyalty.expiration_days, "welcomeBonus",
+		(json_int_t)b->loyalty.welcome_bonus, "updatedAt", api_time(b->updated_at));
 }
 
 static enum loy_err get_tx(struct store_tx *tx, void *arg)
@@ -171,7 +169,8 @@ void api_settings_put(struct http_request *req, struct http_response *res)
 	if (x.contact.phone.set && !x.contact.phone.null) {
 		char *e164 = arena_alloc(&req->arena, PHONE_E164_MAX);
 		if (!e164 ||
-		    !phone_normalize((struct str){ x.contact.phone.s, x.contact.phone.len }, e164)) {
+		    !phone_normalize((struct str){ x.contact.phone.s, x.contact.phone.len },
+				     e164)) {
 			json_decref(doc);
 			api_error(res, LOY_EINVALID, "contactInfo.phone",
 				  "contactInfo.phone is not a valid phone number");
@@ -180,7 +179,11 @@ void api_settings_put(struct http_request *req, struct http_response *res)
 		x.contact.phone.s = e164;
 		x.contact.phone.len = strlen(e164);
 	}
-	struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = put_op, .fail = NULL, .ctx = &x };
+	struct api_write w = { .idem = &x.idem,
+			       .business_id = api_principal(req)->business_id,
+			       .op = put_op,
+			       .fail = NULL,
+			       .ctx = &x };
 	api_write(req, res, &w);
 	json_decref(doc);
 }

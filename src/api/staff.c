@@ -69,7 +69,8 @@ static bool parse_role(struct http_request *req, struct http_response *res, cons
 		       enum role *out)
 {
 	if (role_parse(api_str(req, v), out) != LOY_OK) {
-		api_error(res, LOY_EINVALID, "role", "role must be owner, admin, cashier or viewer");
+		api_error(res, LOY_EINVALID, "role",
+			  "role must be owner, admin, cashier or viewer");
 		return false;
 	}
 	return true;
@@ -142,8 +143,10 @@ static void user_failed(struct http_response *res, enum loy_err err, void *ctx)
 	if (err == LOY_ECONFLICT)
 		api_error(res, err, "email", "a user with this e-mail exists");
 	else
-		api_error(res, err, NULL, x->refusal ? x->refusal
-					    : err == LOY_ENOTFOUND ? "no such user" : NULL);
+		api_error(res, err, NULL,
+			  x->refusal		 ? x->refusal
+			  : err == LOY_ENOTFOUND ? "no such user"
+						 : NULL);
 }
 
 static char *lower_email(struct http_request *req, const struct jval *v)
@@ -184,7 +187,11 @@ void api_users_create(struct http_request *req, struct http_response *res)
 		api_error(res, err, NULL, NULL);
 		goto out;
 	}
-	struct api_write w = { .idem = &x.idem, .business_id = p->business_id, .op = user_create_op, .fail = user_failed, .ctx = &x };
+	struct api_write w = { .idem = &x.idem,
+			       .business_id = p->business_id,
+			       .op = user_create_op,
+			       .fail = user_failed,
+			       .ctx = &x };
 	api_write(req, res, &w);
 out:
 	json_decref(doc);
@@ -204,7 +211,8 @@ static enum loy_err user_patch_op(struct store_tx *tx, void *arg)
 		return x->refusal = "only an owner may manage owners and admins", LOY_EFORBIDDEN;
 	if (x->u.id == p->id && p->kind == PRINCIPAL_USER &&
 	    ((x->in.role.set && x->role != x->u.role) || (x->in.disabled.set && x->in.disabled.b)))
-		return x->refusal = "you cannot change your own role or disable yourself", LOY_ERULE;
+		return x->refusal = "you cannot change your own role or disable yourself",
+		       LOY_ERULE;
 	if ((x->in.role.set && x->role != ROLE_OWNER) || (x->in.disabled.set && x->in.disabled.b)) {
 		bool last;
 		err = last_owner(tx, &x->u, &last);
@@ -250,7 +258,11 @@ void api_user_patch(struct http_request *req, struct http_response *res)
 		x.hash = hash;
 	}
 	if (err == LOY_OK) {
-		struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = user_patch_op, .fail = user_failed, .ctx = &x };
+		struct api_write w = { .idem = &x.idem,
+				       .business_id = api_principal(req)->business_id,
+				       .op = user_patch_op,
+				       .fail = user_failed,
+				       .ctx = &x };
 		api_write(req, res, &w);
 	} else {
 		api_error(res, err, NULL, NULL);
@@ -294,7 +306,11 @@ void api_user_delete(struct http_request *req, struct http_response *res)
 
 	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &x.idem))
 		return;
-	struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = user_delete_op, .fail = user_failed, .ctx = &x };
+	struct api_write w = { .idem = &x.idem,
+			       .business_id = api_principal(req)->business_id,
+			       .op = user_delete_op,
+			       .fail = user_failed,
+			       .ctx = &x };
 	api_write(req, res, &w);
 }
 
@@ -435,6 +451,11 @@ void api_apikey_delete(struct http_request *req, struct http_response *res)
 
 	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &idem))
 		return;
-	struct api_write w = { .idem = &idem, .business_id = api_principal(req)->business_id, .op = key_delete_op, .fail = key_failed, .done = key_deleted, .ctx = &x };
+	struct api_write w = { .idem = &idem,
+			       .business_id = api_principal(req)->business_id,
+			       .op = key_delete_op,
+			       .fail = key_failed,
+			       .done = key_deleted,
+			       .ctx = &x };
 	api_write(req, res, &w);
 }

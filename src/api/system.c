@@ -38,23 +38,24 @@ void api_metrics(struct http_request *req, struct http_response *res)
 	enum loy_err err = metrics_render(&res->body);
 
 	if (err == LOY_OK)
-		err = buf_append_cstr(&res->body,
-				      "# HELP loy_ledger_operations_total Ledger entries written by "
-				      "this process, by type.\n"
-				      "# TYPE loy_ledger_operations_total counter\n");
+		err = buf_append_cstr(
+			&res->body, "# HELP loy_ledger_operations_total Ledger entries written by "
+				    "this process, by type.\n"
+				    "# TYPE loy_ledger_operations_total counter\n");
 	for (int t = 0; err == LOY_OK && t <= LEDGER_EXPIRY; t++)
 		err = buf_printf(&res->body, "loy_ledger_operations_total{type=\"%s\"} %llu\n",
 				 ledger_type_name((enum ledger_type)t),
 				 (unsigned long long)atomic_load(&ledger_ops[t]));
 	if (err == LOY_OK && store_read(api_app(req)->st, &req->arena, read_depth, &d) == LOY_OK)
-		err = buf_printf(&res->body,
-				 "# HELP loy_outbox_depth Outbox jobs waiting to be delivered.\n"
-				 "# TYPE loy_outbox_depth gauge\n"
-				 "loy_outbox_depth %lld\n"
-				 "# HELP loy_outbox_dead Outbox jobs dead-lettered (see the admin panel).\n"
-				 "# TYPE loy_outbox_dead gauge\n"
-				 "loy_outbox_dead %lld\n",
-				 (long long)d.queued, (long long)d.dead);
+		err = buf_printf(
+			&res->body,
+			"# HELP loy_outbox_depth Outbox jobs waiting to be delivered.\n"
+			"# TYPE loy_outbox_depth gauge\n"
+			"loy_outbox_depth %lld\n"
+			"# HELP loy_outbox_dead Outbox jobs dead-lettered (see the admin panel).\n"
+			"# TYPE loy_outbox_dead gauge\n"
+			"loy_outbox_dead %lld\n",
+			(long long)d.queued, (long long)d.dead);
 	if (err != LOY_OK) {
 		api_error(res, err, NULL, NULL);
 		return;

@@ -36,7 +36,8 @@ static const struct jfield design_fields[] = {
 	{ "labelColor", J_STR, 0, 7, 7, offsetof(struct design_in, label) },
 };
 static const struct jfield content_fields[] = {
-	{ "organizationName", J_STR, 0, 1, API_NAME_MAX, offsetof(struct content_in, organization) },
+	{ "organizationName", J_STR, 0, 1, API_NAME_MAX,
+	  offsetof(struct content_in, organization) },
 	{ "description", J_TEXT, 0, 1, API_TEXT_MAX, offsetof(struct content_in, description) },
 	{ "programName", J_STR, 0, 1, API_NAME_MAX, offsetof(struct content_in, program) },
 	{ "logoText", J_STR, 0, 0, LOGO_TEXT_MAX, offsetof(struct content_in, logo_text) },
@@ -297,7 +298,11 @@ void api_templates_create(struct http_request *req, struct http_response *res)
 		return;
 	}
 	if (bind_template(req, res, &x.patch)) {
-		struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = create_op, .fail = template_failed, .ctx = &x };
+		struct api_write w = { .idem = &x.idem,
+				       .business_id = api_principal(req)->business_id,
+				       .op = create_op,
+				       .fail = template_failed,
+				       .ctx = &x };
 		api_write(req, res, &w);
 	}
 	json_decref(doc);
@@ -339,7 +344,11 @@ void api_template_patch(struct http_request *req, struct http_response *res)
 	    !api_read_body(req, res, template_fields, NFIELDS(template_fields), &x.patch.in, &doc))
 		return;
 	if (bind_template(req, res, &x.patch)) {
-		struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = patch_op, .fail = template_failed, .ctx = &x };
+		struct api_write w = { .idem = &x.idem,
+				       .business_id = api_principal(req)->business_id,
+				       .op = patch_op,
+				       .fail = template_failed,
+				       .ctx = &x };
 		api_write(req, res, &w);
 	}
 	json_decref(doc);
@@ -374,6 +383,10 @@ void api_template_delete(struct http_request *req, struct http_response *res)
 
 	if (!api_param_id(req, res, 0, &x.id) || !api_idem_prepare(req, res, &x.idem))
 		return;
-	struct api_write w = { .idem = &x.idem, .business_id = api_principal(req)->business_id, .op = delete_op, .fail = delete_failed, .ctx = &x };
+	struct api_write w = { .idem = &x.idem,
+			       .business_id = api_principal(req)->business_id,
+			       .op = delete_op,
+			       .fail = delete_failed,
+			       .ctx = &x };
 	api_write(req, res, &w);
 }

@@ -14,7 +14,7 @@ struct arena_chunk;
 struct arena {
 	struct arena_chunk *head;
 	size_t used_total; /* bytes handed out since the last reset */
-	size_t cap;        /* allocations past this fail with NULL */
+	size_t cap;	   /* allocations past this fail with NULL */
 };
 
 void arena_init(struct arena *a, size_t cap);

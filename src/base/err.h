@@ -3,24 +3,24 @@
 #ifndef LOY_BASE_ERR_H
 #define LOY_BASE_ERR_H
 
-#define LOY_ERRORS(X)                                                             \
-	X(LOY_OK, 200, "ok")                                                      \
-	X(LOY_EMALFORMED, 400, "malformed_json")                                  \
-	X(LOY_EINVALID, 400, "validation_failed")                                 \
-	X(LOY_EUNAUTH, 401, "unauthorized")                                       \
-	X(LOY_EFORBIDDEN, 403, "forbidden")                                       \
-	X(LOY_ENOTFOUND, 404, "not_found")                                        \
-	X(LOY_EMETHOD, 405, "method_not_allowed")                                 \
-	X(LOY_ECONFLICT, 409, "conflict")                                         \
-	X(LOY_EIDEMPOTENCY, 409, "idempotency_conflict")                          \
-	X(LOY_ETOOBIG, 413, "payload_too_large")                                  \
-	X(LOY_EMEDIA, 415, "unsupported_media_type")                              \
-	X(LOY_EBALANCE, 422, "insufficient_balance")                              \
-	X(LOY_ERULE, 422, "rule_violation")                                       \
-	X(LOY_ERATE, 429, "rate_limited")                                         \
-	X(LOY_EINTERNAL, 500, "internal")                                         \
-	X(LOY_ENOMEM, 500, "internal")                                            \
-	X(LOY_EIO, 500, "internal")                                               \
+#define LOY_ERRORS(X)                                    \
+	X(LOY_OK, 200, "ok")                             \
+	X(LOY_EMALFORMED, 400, "malformed_json")         \
+	X(LOY_EINVALID, 400, "validation_failed")        \
+	X(LOY_EUNAUTH, 401, "unauthorized")              \
+	X(LOY_EFORBIDDEN, 403, "forbidden")              \
+	X(LOY_ENOTFOUND, 404, "not_found")               \
+	X(LOY_EMETHOD, 405, "method_not_allowed")        \
+	X(LOY_ECONFLICT, 409, "conflict")                \
+	X(LOY_EIDEMPOTENCY, 409, "idempotency_conflict") \
+	X(LOY_ETOOBIG, 413, "payload_too_large")         \
+	X(LOY_EMEDIA, 415, "unsupported_media_type")     \
+	X(LOY_EBALANCE, 422, "insufficient_balance")     \
+	X(LOY_ERULE, 422, "rule_violation")              \
+	X(LOY_ERATE, 429, "rate_limited")                \
+	X(LOY_EINTERNAL, 500, "internal")                \
+	X(LOY_ENOMEM, 500, "internal")                   \
+	X(LOY_EIO, 500, "internal")                      \
 	X(LOY_EUNAVAILABLE, 503, "unavailable")
 
 enum loy_err {

@@ -20,8 +20,9 @@ int cli_migrate(int argc, char **argv)
 	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
 					      { "help", no_argument, NULL, 'h' },
 					      { NULL, 0, NULL, 0 } };
-	static const char help[] = "usage: loy migrate [--config FILE]\n\nApplies every pending "
-				   "migration and creates the demo business in an empty database.\n";
+	static const char help[] =
+		"usage: loy migrate [--config FILE]\n\nApplies every pending "
+		"migration and creates the demo business in an empty database.\n";
 	const char *config = NULL;
 	struct conf c;
 	struct store *st;
@@ -75,12 +76,23 @@ int cli_user(int argc, char **argv)
 	argc--, argv++;
 	while ((opt = getopt_long(argc, argv, "e:r:n:b:c:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'e': email = optarg; break;
-		case 'r': role = optarg; break;
-		case 'n': ua.u.name = optarg; break;
-		case 'b': slug = optarg; break;
-		case 'c': config = optarg; break;
-		default: return usage_of(help, opt == 'h' ? 0 : 2);
+		case 'e':
+			email = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 'n':
+			ua.u.name = optarg;
+			break;
+		case 'b':
+			slug = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		default:
+			return usage_of(help, opt == 'h' ? 0 : 2);
 		}
 	}
 	if (!email || !role)
@@ -153,11 +165,20 @@ int cli_apikey(int argc, char **argv)
 	argc--, argv++;
 	while ((opt = getopt_long(argc, argv, "n:r:b:c:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'n': k.name = optarg; break;
-		case 'r': role = optarg; break;
-		case 'b': slug = optarg; break;
-		case 'c': config = optarg; break;
-		default: return usage_of(help, opt == 'h' ? 0 : 2);
+		case 'n':
+			k.name = optarg;
+			break;
+		case 'r':
+			role = optarg;
+			break;
+		case 'b':
+			slug = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		default:
+			return usage_of(help, opt == 'h' ? 0 : 2);
 		}
 	}
 	if (!k.name || !role || role_parse(role, &k.role) != LOY_OK || strlen(k.name) > 200) {
@@ -225,10 +246,17 @@ int cli_business(int argc, char **argv)
 	argc--, argv++;
 	while ((opt = getopt_long(argc, argv, "n:s:c:h", opts, NULL)) != -1) {
 		switch (opt) {
-		case 'n': b.name = optarg; break;
-		case 's': b.slug = optarg; break;
-		case 'c': config = optarg; break;
-		default: return usage_of(help, opt == 'h' ? 0 : 2);
+		case 'n':
+			b.name = optarg;
+			break;
+		case 's':
+			b.slug = optarg;
+			break;
+		case 'c':
+			config = optarg;
+			break;
+		default:
+			return usage_of(help, opt == 'h' ? 0 : 2);
 		}
 	}
 	if (!b.name || !b.slug || !slug_valid(b.slug) || strlen(b.name) == 0 ||
@@ -322,8 +350,9 @@ int cli_backup(int argc, char **argv)
 		return 1;
 	if (store_is_postgres(st)) {
 		store_close(st);
-		fprintf(stderr, "this install uses PostgreSQL: back it up with\n"
-				"  pg_dump --format=custom --file=loy.dump \"$LOY_DATABASE_URL\"\n");
+		fprintf(stderr,
+			"this install uses PostgreSQL: back it up with\n"
+			"  pg_dump --format=custom --file=loy.dump \"$LOY_DATABASE_URL\"\n");
 		return 1;
 	}
 	err = store_backup(st, argv[1]);

@@ -66,7 +66,8 @@ int cli_open(const char *config_path, struct conf *c, struct store **st)
 	if (conf_load(c, config_path) != LOY_OK)
 		return 1;
 	if (!log_level_parse(c->log_level, &level)) {
-		fprintf(stderr, "LOY_LOG_LEVEL must be error, warn, info, http, verbose or debug\n");
+		fprintf(stderr,
+			"LOY_LOG_LEVEL must be error, warn, info, http, verbose or debug\n");
 		return 1;
 	}
 	log_set_level(level);

@@ -41,7 +41,9 @@ static enum loy_err owner_tx(struct store_tx *tx, void *arg)
 
 static int ensure_owner(struct store *st, const struct conf *c)
 {
-	struct owner_ctx o = { .u = { .email = c->owner_email, .name = "Owner", .role = ROLE_OWNER } };
+	struct owner_ctx o = {
+		.u = { .email = c->owner_email, .name = "Owner", .role = ROLE_OWNER }
+	};
 	char password[33], hash[PASSWORD_HASH_MAX];
 	struct arena a;
 	enum loy_err err;

@@ -4,9 +4,9 @@
 #include <string.h>
 
 static const char *const type_names[] = {
-	[LEDGER_CREDIT] = "credit",	     [LEDGER_DEBIT] = "debit",
+	[LEDGER_CREDIT] = "credit",	    [LEDGER_DEBIT] = "debit",
 	[LEDGER_ADJUSTMENT] = "adjustment", [LEDGER_WELCOME] = "welcome",
-	[LEDGER_REVERSAL] = "reversal",     [LEDGER_EXPIRY] = "expiry",
+	[LEDGER_REVERSAL] = "reversal",	    [LEDGER_EXPIRY] = "expiry",
 };
 
 const char *ledger_type_name(enum ledger_type t)
@@ -16,7 +16,8 @@ const char *ledger_type_name(enum ledger_type t)
 
 enum loy_err ledger_type_parse(const char *name, int client_only, enum ledger_type *out)
 {
-	int n = client_only ? LEDGER_ADJUSTMENT + 1 : (int)(sizeof(type_names) / sizeof(*type_names));
+	int n = client_only ? LEDGER_ADJUSTMENT + 1
+			    : (int)(sizeof(type_names) / sizeof(*type_names));
 	for (int i = 0; i < n; i++) {
 		if (strcmp(name, type_names[i]) == 0) {
 			*out = (enum ledger_type)i;
@@ -69,7 +70,8 @@ int64_t loyalty_points_for(int64_t paid_kopecks, int64_t points_per_ruble_bp)
 }
 
 enum loy_err loyalty_plan_purchase(const struct loyalty_settings *s, int64_t balance,
-				   int64_t purchase_kopecks, int64_t redeem, struct purchase_plan *out)
+				   int64_t purchase_kopecks, int64_t redeem,
+				   struct purchase_plan *out)
 {
 	if (purchase_kopecks <= 0 || purchase_kopecks > LOYALTY_PURCHASE_MAX || redeem < 0)
 		return LOY_EINVALID;

@@ -12,8 +12,8 @@
 #include "base/err.h"
 
 #define LOYALTY_KOPECKS_PER_POINT 100
-#define LOYALTY_BP_MAX 10000           /* at most one point per ruble */
-#define LOYALTY_AMOUNT_MAX 1000000000LL /* largest single ledger amount, points */
+#define LOYALTY_BP_MAX 10000		    /* at most one point per ruble */
+#define LOYALTY_AMOUNT_MAX 1000000000LL	    /* largest single ledger amount, points */
 #define LOYALTY_PURCHASE_MAX 100000000000LL /* 1 000 000 000 ₽ in kopecks */
 
 struct loyalty_settings {
@@ -46,16 +46,17 @@ enum loy_err ledger_delta(enum ledger_type t, int64_t amount, int64_t *delta);
 enum loy_err ledger_check(int64_t balance, int64_t delta);
 
 struct purchase_plan {
-	int64_t redeem;      /* points debited */
-	int64_t paid;        /* kopecks still to pay after the redemption */
-	int64_t earn;        /* points credited on what is paid */
+	int64_t redeem; /* points debited */
+	int64_t paid;	/* kopecks still to pay after the redemption */
+	int64_t earn;	/* points credited on what is paid */
 };
 
 /* Plans a purchase of purchase_kopecks with a request to redeem `redeem` points against balance:
  * LOY_EBALANCE if redeem exceeds the balance, LOY_ERULE if it is below the minimum redemption or
  * worth more than the purchase, LOY_EINVALID for out-of-range inputs. */
 enum loy_err loyalty_plan_purchase(const struct loyalty_settings *s, int64_t balance,
-				   int64_t purchase_kopecks, int64_t redeem, struct purchase_plan *out);
+				   int64_t purchase_kopecks, int64_t redeem,
+				   struct purchase_plan *out);
 
 /* Points earned on paid_kopecks at the given rate, rounded down. */
 int64_t loyalty_points_for(int64_t paid_kopecks, int64_t points_per_ruble_bp);

@@ -18,8 +18,8 @@ bool url_valid(struct str s)
 	host_start = i;
 	for (; i < s.len && s.p[i] != '/' && s.p[i] != '?' && s.p[i] != '#'; i++) {
 		char c = s.p[i];
-		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			  c == '.' || c == '-' || c == ':';
+		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			  (c >= '0' && c <= '9') || c == '.' || c == '-' || c == ':';
 		if (!ok)
 			return false;
 		host_len++;

@@ -8,8 +8,8 @@
 #include "crypto/token.h"
 
 #include <jwt.h>
-#include <stdbool.h>
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>

@@ -64,18 +64,20 @@ enum loy_err metrics_render(struct buf *out)
 {
 	enum loy_err err = LOY_OK;
 
-	err = buf_append_cstr(out, "# HELP loy_http_requests_total HTTP requests by route and status.\n"
-				   "# TYPE loy_http_requests_total counter\n");
+	err = buf_append_cstr(out,
+			      "# HELP loy_http_requests_total HTTP requests by route and status.\n"
+			      "# TYPE loy_http_requests_total counter\n");
 	for (size_t row = 0; err == LOY_OK && row <= m_nroutes; row++) {
 		const char *pattern, *method;
 		row_labels(row, &pattern, &method);
 		for (int s = STATUS_MIN; err == LOY_OK && s <= STATUS_MAX; s++) {
 			uint64_t v = atomic_load(&m_rows[row].status[s - STATUS_MIN]);
 			if (v)
-				err = buf_printf(out,
-						 "loy_http_requests_total{route=\"%s\",method=\"%s\","
-						 "status=\"%d\"} %llu\n",
-						 pattern, method, s, (unsigned long long)v);
+				err = buf_printf(
+					out,
+					"loy_http_requests_total{route=\"%s\",method=\"%s\","
+					"status=\"%d\"} %llu\n",
+					pattern, method, s, (unsigned long long)v);
 		}
 	}
 	if (err == LOY_OK)
@@ -94,24 +96,26 @@ enum loy_err metrics_render(struct buf *out)
 		for (size_t b = 0; err == LOY_OK && b <= NBUCKETS; b++) {
 			cum += atomic_load(&m_rows[row].buckets[b]);
 			if (b < NBUCKETS)
-				err = buf_printf(out,
-						 "loy_http_request_duration_seconds_bucket{route=\"%s\","
-						 "method=\"%s\",le=\"%g\"} %llu\n",
-						 pattern, method, bucket_bounds[b],
-						 (unsigned long long)cum);
+				err = buf_printf(
+					out,
+					"loy_http_request_duration_seconds_bucket{route=\"%s\","
+					"method=\"%s\",le=\"%g\"} %llu\n",
+					pattern, method, bucket_bounds[b], (unsigned long long)cum);
 			else
-				err = buf_printf(out,
-						 "loy_http_request_duration_seconds_bucket{route=\"%s\","
-						 "method=\"%s\",le=\"+Inf\"} %llu\n",
-						 pattern, method, (unsigned long long)cum);
+				err = buf_printf(
+					out,
+					"loy_http_request_duration_seconds_bucket{route=\"%s\","
+					"method=\"%s\",le=\"+Inf\"} %llu\n",
+					pattern, method, (unsigned long long)cum);
 		}
 		if (err == LOY_OK)
-			err = buf_printf(out,
-					 "loy_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"}"
-					 " %.6f\nloy_http_request_duration_seconds_count{route=\"%s\","
-					 "method=\"%s\"} %llu\n",
-					 pattern, method, (double)atomic_load(&m_rows[row].sum_us) / 1e6,
-					 pattern, method, (unsigned long long)cum);
+			err = buf_printf(
+				out,
+				"loy_http_request_duration_seconds_sum{route=\"%s\",method=\"%s\"}"
+				" %.6f\nloy_http_request_duration_seconds_count{route=\"%s\","
+				"method=\"%s\"} %llu\n",
+				pattern, method, (double)atomic_load(&m_rows[row].sum_us) / 1e6,
+				pattern, method, (unsigned long long)cum);
 	}
 	return err;
 }

@@ -13,7 +13,7 @@
 
 struct bucket {
 	char key[RL_KEY_MAX];
-	int64_t milli;	  /* tokens × 1000 */
+	int64_t milli;	 /* tokens × 1000 */
 	int64_t updated; /* ms, monotonic */
 };
 

@@ -29,7 +29,7 @@ struct route {
 	const char *method;
 	const char *pattern;
 	http_handler handler;
-	int min_role;    /* interpreted by the application; 0 = public */
+	int min_role;	 /* interpreted by the application; 0 = public */
 	size_t body_max; /* bytes; 0 = no body accepted */
 	enum route_exec exec;
 	unsigned flags; /* application-defined */

@@ -143,7 +143,8 @@ static void apply_real_ip(struct http_request *req, const char *trusted)
 	const char *real = http_header(req, "X-Real-IP");
 	unsigned char buf[sizeof(struct in6_addr)];
 
-	if (!real || !trusted || !*trusted || !listed(trusted, req->ip) || strlen(real) >= sizeof(req->ip))
+	if (!real || !trusted || !*trusted || !listed(trusted, req->ip) ||
+	    strlen(real) >= sizeof(req->ip))
 		return;
 	if (inet_pton(AF_INET, real, buf) == 1 || inet_pton(AF_INET6, real, buf) == 1)
 		memcpy(req->ip, real, strlen(real) + 1);
@@ -156,9 +157,10 @@ static void set_client_ip(struct http_request *req)
 	req->ip[0] = '\0';
 	if (ci && ci->client_addr) {
 		const struct sockaddr *sa = ci->client_addr;
-		const void *addr = sa->sa_family == AF_INET6
-					   ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
-					   : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+		const void *addr =
+			sa->sa_family == AF_INET6
+				? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+				: (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
 		if (!inet_ntop(sa->sa_family, addr, req->ip, sizeof(req->ip)))
 			req->ip[0] = '\0';
 	}
@@ -183,8 +185,8 @@ static struct conn_state *state_new(struct http_server *srv, struct MHD_Connecti
 	set_request_id(req);
 	set_client_ip(req);
 	apply_real_ip(req, srv->opt.trusted_proxies);
-	req->match = router_match(srv->opt.routes, srv->opt.nroutes, method, req->path,
-				  &req->route, req->params, &req->nparams);
+	req->match = router_match(srv->opt.routes, srv->opt.nroutes, method, req->path, &req->route,
+				  req->params, &req->nparams);
 	if (req->match != ROUTE_FOUND)
 		req->route = NULL;
 	buf_init(&req->body, req->route && req->route->body_max ? req->route->body_max : 0);
@@ -433,12 +435,12 @@ enum loy_err http_start(const struct http_options *opt, struct http_server **out
 		return err;
 	}
 	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, access_handler, srv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-		MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads, MHD_OPTION_CONNECTION_TIMEOUT,
-		(unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
+		flags, 0, NULL, NULL, access_handler, srv, MHD_OPTION_SOCK_ADDR,
+		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
 		MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-		unescape, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-		1U, MHD_OPTION_END);
+		unescape, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U, MHD_OPTION_END);
 	if (!srv->daemon) {
 		log_error("cannot listen on %s", opt->listen);
 		pool_stop(srv->pool);
@@ -446,7 +448,8 @@ enum loy_err http_start(const struct http_options *opt, struct http_server **out
 		free(srv);
 		return LOY_EUNAVAILABLE;
 	}
-	const union MHD_DaemonInfo *di = MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
+	const union MHD_DaemonInfo *di =
+		MHD_get_daemon_info(srv->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	srv->port = di ? di->port : 0;
 	*out = srv;
 	return LOY_OK;

@@ -31,7 +31,7 @@ struct http_request {
 	char request_id[HTTP_REQUEST_ID_MAX + 1];
 	char ip[64];
 	int64_t started_us;
-	void *app;  /* the application's state, from http_options */
+	void *app; /* the application's state, from http_options */
 	/* ROUTE_DEFERRABLE: true while the handler runs on the event loop and may defer. */
 	bool can_defer;
 	void (*defer_start)(void *arg); /* set by http_defer */

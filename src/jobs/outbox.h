@@ -39,11 +39,11 @@ struct job_kind {
 struct outbox_options {
 	const struct job_kind *kinds;
 	size_t nkinds;
-	void *ctx;	    /* handed to every handler */
-	int threads;	    /* worker threads */
-	int batch;	    /* rows claimed per round */
-	int64_t lease_ms;   /* how long a claim holds before another worker may take the row */
-	int64_t idle_ms;    /* poll interval when nothing is due */
+	void *ctx;	  /* handed to every handler */
+	int threads;	  /* worker threads */
+	int batch;	  /* rows claimed per round */
+	int64_t lease_ms; /* how long a claim holds before another worker may take the row */
+	int64_t idle_ms;  /* poll interval when nothing is due */
 };
 
 struct outbox;

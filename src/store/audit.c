@@ -9,7 +9,7 @@ static const char sql_insert[] =
 enum loy_err store_audit(struct store_tx *tx, int64_t business_id, const char *actor,
 			 const char *action, const char *target, const char *ip)
 {
-	struct db_param p[] = { P_INT(business_id), P_TEXT(actor), P_TEXT(action), P_TEXT(target),
-				P_TEXT(ip), P_INT(tx->now) };
+	struct db_param p[] = { P_INT(business_id), P_TEXT(actor), P_TEXT(action),
+				P_TEXT(target),	    P_TEXT(ip),	   P_INT(tx->now) };
 	return db_exec(tx->c, tx->a, sql_insert, p, 6, NULL);
 }

@@ -2,8 +2,8 @@
 #include "store/db.h"
 #include "store/store.h"
 
-#define BUSINESS_COLS                                                                         \
-	"id, slug, name, contact_phone, contact_email, contact_website, contact_address, "    \
+#define BUSINESS_COLS                                                                           \
+	"id, slug, name, contact_phone, contact_email, contact_website, contact_address, "      \
 	"points_per_ruble_bp, minimum_redemption, expiration_days, welcome_bonus, created_at, " \
 	"updated_at"
 

@@ -9,9 +9,9 @@
 
 #define CARD_ATTEMPTS 8
 
-#define CUSTOMER_COLS                                                                              \
+#define CUSTOMER_COLS                                                                                \
 	"id, business_id, card_number, name, phone, email, birthday, balance, total_spent, status, " \
-	"source, tags, notes, consent_version, consent_at, consent_ip, search, created_at, "        \
+	"source, tags, notes, consent_version, consent_at, consent_ip, search, created_at, "         \
 	"last_activity"
 
 static const char sql_phone_taken[] =
@@ -26,8 +26,9 @@ static const char sql_insert[] =
 	"ON CONFLICT DO NOTHING RETURNING id";
 static const char sql_get[] = "SELECT " CUSTOMER_COLS " FROM customers "
 			      "WHERE business_id = $1 AND id = $2 AND erased_at IS NULL";
-static const char sql_by_card[] = "SELECT " CUSTOMER_COLS " FROM customers "
-				  "WHERE business_id = $1 AND card_number = $2 AND erased_at IS NULL";
+static const char sql_by_card[] =
+	"SELECT " CUSTOMER_COLS " FROM customers "
+	"WHERE business_id = $1 AND card_number = $2 AND erased_at IS NULL";
 static const char sql_by_phone[] = "SELECT " CUSTOMER_COLS " FROM customers "
 				   "WHERE business_id = $1 AND phone = $2 AND erased_at IS NULL";
 static const char sql_update[] =
@@ -184,7 +185,7 @@ enum loy_err store_customer_by_phone(struct store_tx *tx, int64_t business_id, c
 enum loy_err store_customer_update(struct store_tx *tx, const struct customer *c)
 {
 	struct db_param p[] = {
-		P_INT(c->business_id), P_INT(c->id),	 P_TEXT(c->name),  P_TEXT(c->phone),
+		P_INT(c->business_id), P_INT(c->id),	    P_TEXT(c->name),   P_TEXT(c->phone),
 		P_TEXT(c->email),      P_TEXT(c->birthday), P_TEXT(c->status), P_TEXT(c->tags),
 		P_TEXT(c->notes),      P_TEXT(c->search),
 	};
@@ -228,7 +229,8 @@ enum loy_err store_customer_apply(struct store_tx *tx, int64_t business_id, int6
 		return err;
 	if (r.nrows == 0)
 		return LOY_ENOTFOUND;
-	return refuse_blocked && strcmp(db_cell(&r, 0, 0), "blocked") == 0 ? LOY_ERULE : LOY_EBALANCE;
+	return refuse_blocked && strcmp(db_cell(&r, 0, 0), "blocked") == 0 ? LOY_ERULE
+									   : LOY_EBALANCE;
 }
 
 enum loy_err store_customer_list(struct store_tx *tx, int64_t business_id,
@@ -236,7 +238,7 @@ enum loy_err store_customer_list(struct store_tx *tx, int64_t business_id,
 				 int64_t *next)
 {
 	struct db_param p[] = {
-		P_INT(business_id), P_TEXT(q->search), P_TEXT(q->status),
+		P_INT(business_id), P_TEXT(q->search),	 P_TEXT(q->status),
 		P_TEXT(q->tag),	    P_INT(q->before_id), P_INT(q->limit + 1),
 	};
 	struct db_rows r;

@@ -50,8 +50,8 @@ enum loy_err db_write_async(struct db *db, db_fn fn, void *ctx,
 	return db->driver->write_async(db, fn, ctx, on_done, arg);
 }
 
-enum loy_err db_exec(struct db_conn *c, struct arena *a, const char *sql, const struct db_param *params,
-		     int nparams, struct db_rows *out)
+enum loy_err db_exec(struct db_conn *c, struct arena *a, const char *sql,
+		     const struct db_param *params, int nparams, struct db_rows *out)
 {
 	return c->driver->exec(c, a, sql, params, nparams, out);
 }

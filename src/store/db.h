@@ -54,14 +54,14 @@ struct db_rows {
 	int64_t affected; /* rows changed by INSERT/UPDATE/DELETE */
 };
 
-struct db;      /* a database: connections, pool, writer; opaque */
+struct db;	/* a database: connections, pool, writer; opaque */
 struct db_conn; /* one connection lent to a callback */
 
 enum db_dialect { DB_SQLITE, DB_POSTGRES };
 
 struct db_options {
-	int pool_size;          /* PostgreSQL connections; SQLite read connections */
-	int group_commit_max;   /* SQLite: most write callbacks committed in one transaction */
+	int pool_size;		/* PostgreSQL connections; SQLite read connections */
+	int group_commit_max;	/* SQLite: most write callbacks committed in one transaction */
 	const char *migrations; /* directory holding <dialect>/NNNN_name.sql, NULL: built-in path */
 };
 
@@ -109,8 +109,8 @@ enum loy_err db_write_async(struct db *db, db_fn fn, void *ctx,
 
 /* Runs one statement. A unique-constraint violation is LOY_ECONFLICT; a lost connection
  * LOY_EUNAVAILABLE; other failures LOY_EIO (the message is in db_last_error). out may be NULL. */
-enum loy_err db_exec(struct db_conn *c, struct arena *a, const char *sql, const struct db_param *params,
-		     int nparams, struct db_rows *out);
+enum loy_err db_exec(struct db_conn *c, struct arena *a, const char *sql,
+		     const struct db_param *params, int nparams, struct db_rows *out);
 enum loy_err db_exec_script(struct db_conn *c, const char *sql);
 /* Runs fn inside a savepoint of the current transaction: if fn fails, only its own changes are
  * undone and the transaction stays usable (also on PostgreSQL, where a failed statement otherwise

@@ -3,7 +3,7 @@
 #include "store/db.h"
 #include "store/store.h"
 
-#define LEDGER_COLS                                                                       \
+#define LEDGER_COLS                                                                              \
 	"t.id, t.business_id, t.customer_id, t.type, t.amount, t.balance_after, t.description, " \
 	"t.order_id, t.operator_id, t.channel, t.reversal_of, t.created_at, r.id"
 
@@ -14,10 +14,11 @@ static const char sql_insert[] =
 static const char sql_get[] = "SELECT " LEDGER_COLS " FROM transactions t "
 			      "LEFT JOIN transactions r ON r.reversal_of = t.id "
 			      "WHERE t.business_id = $1 AND t.id = $2";
-static const char sql_list[] = "SELECT " LEDGER_COLS " FROM transactions t "
-			       "LEFT JOIN transactions r ON r.reversal_of = t.id "
-			       "WHERE t.business_id = $1 AND t.customer_id = $2 "
-			       "AND (CAST($3 AS BIGINT) = 0 OR t.id < $3) ORDER BY t.id DESC LIMIT $4";
+static const char sql_list[] =
+	"SELECT " LEDGER_COLS " FROM transactions t "
+	"LEFT JOIN transactions r ON r.reversal_of = t.id "
+	"WHERE t.business_id = $1 AND t.customer_id = $2 "
+	"AND (CAST($3 AS BIGINT) = 0 OR t.id < $3) ORDER BY t.id DESC LIMIT $4";
 static const char sql_reversed[] = "SELECT id FROM transactions WHERE reversal_of = $1";
 static const char sql_verify[] =
 	"SELECT c.id, c.balance, COALESCE(s.total, 0) FROM customers c "

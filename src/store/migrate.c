@@ -42,7 +42,8 @@ static enum loy_err read_version(struct db_conn *c, void *arg)
 static enum loy_err apply_one(struct db_conn *c, void *arg)
 {
 	struct apply_ctx *ctx = arg;
-	struct db_param p[] = { P_INT(ctx->m->version), P_TEXT(ctx->m->name), P_INT(time_now_ms()) };
+	struct db_param p[] = { P_INT(ctx->m->version), P_TEXT(ctx->m->name),
+				P_INT(time_now_ms()) };
 	enum loy_err err;
 
 	err = db_exec(c, NULL, sql_record, p, 3, NULL);
@@ -50,8 +51,7 @@ static enum loy_err apply_one(struct db_conn *c, void *arg)
 		return err;
 	err = db_exec_script(c, ctx->m->sql);
 	if (err != LOY_OK)
-		log_error("migration %s failed: %s", ctx->m->name,
-			  db_last_error(c));
+		log_error("migration %s failed: %s", ctx->m->name, db_last_error(c));
 	return err;
 }
 

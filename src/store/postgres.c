@@ -52,7 +52,7 @@ struct pg_db;
 
 struct pg_stmt {
 	const char *sql; /* NULL: empty slot */
-	unsigned id;     /* prepared as "s<id>" */
+	unsigned id;	 /* prepared as "s<id>" */
 };
 
 struct pg_conn {
@@ -63,10 +63,10 @@ struct pg_conn {
 	size_t stmt_cap; /* a power of two, or 0 */
 	size_t nstmts;
 	unsigned next_id;
-	bool lost;             /* the server went away: reset before the next use */
-	enum loy_err tx_err;   /* first failure of the current transaction */
-	char tx_state[6];      /* its SQLSTATE, "" if none */
-	char err[PG_ERR_MAX];  /* last_error */
+	bool lost;	      /* the server went away: reset before the next use */
+	enum loy_err tx_err;  /* first failure of the current transaction */
+	char tx_state[6];     /* its SQLSTATE, "" if none */
+	char err[PG_ERR_MAX]; /* last_error */
 };
 
 struct pg_db {

@@ -14,8 +14,8 @@
  * blocks or is blocked by the writer. */
 #include <pthread.h>
 #include <semaphore.h>
-#include <stdatomic.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,14 +124,16 @@ static enum loy_err conn_simple(struct sq_conn *c, const char *sql)
 static enum loy_err conn_open(const char *path, bool readonly, struct sq_conn **out)
 {
 	struct sq_conn *c = calloc(1, sizeof(*c));
-	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (readonly ? 0 : SQLITE_OPEN_CREATE);
+	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX |
+		    (readonly ? 0 : SQLITE_OPEN_CREATE);
 	enum loy_err err;
 
 	if (!c)
 		return LOY_ENOMEM;
 	c->base.driver = &db_sqlite_driver;
 	if (sqlite3_open_v2(path, &c->h, flags, NULL) != SQLITE_OK) {
-		log_error("sqlite: cannot open %s: %s", path, c->h ? sqlite3_errmsg(c->h) : "no memory");
+		log_error("sqlite: cannot open %s: %s", path,
+			  c->h ? sqlite3_errmsg(c->h) : "no memory");
 		sqlite3_close(c->h);
 		free(c);
 		return LOY_EUNAVAILABLE;
@@ -213,7 +215,8 @@ static enum loy_err bind_params(struct sq_conn *c, sqlite3_stmt *st, const struc
 			rc = sqlite3_bind_int64(st, idx, params[i].i);
 			break;
 		case DB_TEXT:
-			rc = sqlite3_bind_text(st, idx, params[i].s, (int)params[i].len, SQLITE_STATIC);
+			rc = sqlite3_bind_text(st, idx, params[i].s, (int)params[i].len,
+					       SQLITE_STATIC);
 			break;
 		default:
 			rc = sqlite3_bind_null(st, idx);
@@ -252,7 +255,8 @@ static enum loy_err copy_row(struct arena *a, sqlite3_stmt *st, struct db_rows *
 		if (!cells)
 			return LOY_ENOMEM;
 		if (out->nrows)
-			memcpy(cells, out->cells, sizeof(char *) * (size_t)out->nrows * (size_t)ncols);
+			memcpy(cells, out->cells,
+			       sizeof(char *) * (size_t)out->nrows * (size_t)ncols);
 		out->cells = cells;
 		*cap = ncap;
 	}
@@ -269,7 +273,8 @@ static enum loy_err copy_row(struct arena *a, sqlite3_stmt *st, struct db_rows *
 			break;
 		default: {
 			const unsigned char *t = sqlite3_column_text(st, col);
-			*cell = arena_strndup(a, (const char *)t, (size_t)sqlite3_column_bytes(st, col));
+			*cell = arena_strndup(a, (const char *)t,
+					      (size_t)sqlite3_column_bytes(st, col));
 			if (!*cell)
 				return LOY_ENOMEM;
 			break;
@@ -562,7 +567,8 @@ static enum loy_err sq_open(const char *url, const struct db_options *opt, struc
 	pthread_cond_init(&db->qcond, NULL);
 	pthread_mutex_init(&db->rlock, NULL);
 	db->generation = atomic_fetch_add(&generations, 1) + 1;
-	db->group_max = opt && opt->group_commit_max > 0 ? opt->group_commit_max : DEFAULT_GROUP_MAX;
+	db->group_max = opt && opt->group_commit_max > 0 ? opt->group_commit_max
+							 : DEFAULT_GROUP_MAX;
 	db->path = strdup(path);
 	if (!db->path) {
 		err = LOY_ENOMEM;

@@ -10,11 +10,11 @@
 static const char sql_user_insert[] =
 	"INSERT INTO users (business_id, email, name, role, password_hash, disabled, created_at) "
 	"VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
-static const char sql_user_get[] =
-	"SELECT " USER_COLS " FROM users WHERE business_id = $1 AND id = $2";
+static const char sql_user_get[] = "SELECT " USER_COLS
+				   " FROM users WHERE business_id = $1 AND id = $2";
 static const char sql_user_by_email[] = "SELECT " USER_COLS " FROM users WHERE email = $1";
-static const char sql_user_list[] =
-	"SELECT " USER_COLS " FROM users WHERE business_id = $1 ORDER BY id LIMIT 1000";
+static const char sql_user_list[] = "SELECT " USER_COLS
+				    " FROM users WHERE business_id = $1 ORDER BY id LIMIT 1000";
 static const char sql_user_update[] =
 	"UPDATE users SET email = $3, name = $4, role = $5, password_hash = $6, disabled = $7 "
 	"WHERE business_id = $1 AND id = $2";
@@ -28,11 +28,11 @@ static const char sql_user_login[] = "UPDATE users SET last_login_at = $2 WHERE 
 static const char sql_key_insert[] =
 	"INSERT INTO api_keys (business_id, name, role, prefix, key_hash, created_at) "
 	"VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
-static const char sql_key_get[] =
-	"SELECT " KEY_COLS " FROM api_keys WHERE business_id = $1 AND id = $2";
+static const char sql_key_get[] = "SELECT " KEY_COLS
+				  " FROM api_keys WHERE business_id = $1 AND id = $2";
 static const char sql_key_by_prefix[] = "SELECT " KEY_COLS " FROM api_keys WHERE prefix = $1";
-static const char sql_key_list[] =
-	"SELECT " KEY_COLS " FROM api_keys WHERE business_id = $1 ORDER BY id LIMIT 1000";
+static const char sql_key_list[] = "SELECT " KEY_COLS
+				   " FROM api_keys WHERE business_id = $1 ORDER BY id LIMIT 1000";
 static const char sql_key_revoke[] = "UPDATE api_keys SET revoked_at = $3 "
 				     "WHERE business_id = $1 AND id = $2 AND revoked_at IS NULL";
 static const char sql_key_touch[] = "UPDATE api_keys SET last_used_at = $2 WHERE id = $1";
@@ -109,9 +109,12 @@ static enum loy_err changed_one(struct store_tx *tx, const char *sql, const stru
 
 enum loy_err store_user_insert(struct store_tx *tx, struct user *u)
 {
-	struct db_param p[] = { P_INT(u->business_id),	  P_TEXT(u->email),
-				P_TEXT(u->name),	  P_TEXT(role_name(u->role)),
-				P_TEXT(u->password_hash), P_INT(u->disabled),
+	struct db_param p[] = { P_INT(u->business_id),
+				P_TEXT(u->email),
+				P_TEXT(u->name),
+				P_TEXT(role_name(u->role)),
+				P_TEXT(u->password_hash),
+				P_INT(u->disabled),
 				P_INT(tx->now) };
 	struct db_rows r;
 	enum loy_err err = db_exec(tx->c, tx->a, sql_user_insert, p, 7, &r);
@@ -153,8 +156,8 @@ enum loy_err store_user_list(struct store_tx *tx, int64_t business_id, struct us
 
 enum loy_err store_user_update(struct store_tx *tx, const struct user *u)
 {
-	struct db_param p[] = { P_INT(u->business_id), P_INT(u->id),
-				P_TEXT(u->email),      P_TEXT(u->name),
+	struct db_param p[] = { P_INT(u->business_id),	    P_INT(u->id),
+				P_TEXT(u->email),	    P_TEXT(u->name),
 				P_TEXT(role_name(u->role)), P_TEXT(u->password_hash),
 				P_INT(u->disabled) };
 	struct db_param sp[] = { P_INT(u->id) };

@@ -79,9 +79,9 @@ struct customer {
 	const char *tags; /* ",a,b," form: each tag wrapped in commas, "" when none */
 	const char *notes;
 	const char *consent_version, *consent_ip; /* NULL when consent was not recorded */
-	int64_t consent_at;                       /* 0 when not recorded */
-	const char *search;                       /* folded text the list query matches */
-	int64_t created_at, last_activity;        /* last_activity 0: never */
+	int64_t consent_at;			  /* 0 when not recorded */
+	const char *search;			  /* folded text the list query matches */
+	int64_t created_at, last_activity;	  /* last_activity 0: never */
 };
 
 /* Inserts c with a fresh card number (sets id, card_number, created_at). LOY_ECONFLICT if the phone
@@ -154,7 +154,7 @@ enum loy_err store_verify(struct store_tx *tx, store_mismatch_fn fn, void *ctx, 
 
 /* ---- idempotency ---- */
 struct idem_replay {
-	bool replayed;    /* true: a stored response was found */
+	bool replayed; /* true: a stored response was found */
 	int status;
 	const char *body;
 };

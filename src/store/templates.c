@@ -12,8 +12,8 @@ static const char sql_clear_default[] =
 static const char sql_insert[] =
 	"INSERT INTO card_templates (business_id, name, is_default, design, content, settings, "
 	"created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
-static const char sql_get[] =
-	"SELECT " TEMPLATE_COLS " FROM card_templates WHERE business_id = $1 AND id = $2";
+static const char sql_get[] = "SELECT " TEMPLATE_COLS
+			      " FROM card_templates WHERE business_id = $1 AND id = $2";
 static const char sql_list[] = "SELECT " TEMPLATE_COLS " FROM card_templates "
 			       "WHERE business_id = $1 ORDER BY id LIMIT 1000";
 static const char sql_update[] =
@@ -104,8 +104,8 @@ enum loy_err store_template_list(struct store_tx *tx, int64_t business_id,
 
 enum loy_err store_template_update(struct store_tx *tx, struct card_template *t)
 {
-	struct db_param p[] = { P_INT(t->business_id), P_INT(t->id),	   P_TEXT(t->name),
-				P_INT(t->is_default),  P_TEXT(t->design),  P_TEXT(t->content),
+	struct db_param p[] = { P_INT(t->business_id), P_INT(t->id),	  P_TEXT(t->name),
+				P_INT(t->is_default),  P_TEXT(t->design), P_TEXT(t->content),
 				P_TEXT(t->settings),   P_INT(tx->now) };
 	struct db_rows r;
 	enum loy_err err = db_exec(tx->c, tx->a, sql_update, p, 8, &r);

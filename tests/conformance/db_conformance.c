@@ -68,12 +68,12 @@ static const char SQL_DELETE_ALL[] = "DELETE FROM conformance_t";
 
 /* Write callbacks run on SQLite's writer thread, where a cmocka assertion cannot jump back to the
  * test: they check with this and fail the write instead. */
-#define CHECK(cond)                                                                          \
-	do {                                                                                 \
-		if (!(cond)) {                                                               \
+#define CHECK(cond)                                                                              \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
 			fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-			return LOY_EINTERNAL;                                                \
-		}                                                                            \
+			return LOY_EINTERNAL;                                                    \
+		}                                                                                \
 	} while (0)
 
 static enum loy_err create_table(struct db_conn *c, void *ctx)
@@ -811,8 +811,8 @@ static void test_pg_deadlock_retried(void **state)
  * it and succeed, not fail the request. */
 struct lost_ctx {
 	struct db *db;
-	int64_t pid;     /* backend of the inner (second) connection */
-	bool insert;     /* inner: also insert a row */
+	int64_t pid; /* backend of the inner (second) connection */
+	bool insert; /* inner: also insert a row */
 	enum loy_err inner_rc;
 };
 
@@ -940,20 +940,20 @@ static void test_pg_bad_url(void **state)
 
 /* ---- main ------------------------------------------------------------------------------------ */
 
-#define COMMON_TESTS                                                                           \
-	cmocka_unit_test_setup(test_params_and_results, per_test_setup),                       \
-		cmocka_unit_test_setup(test_out_null, per_test_setup),                         \
-		cmocka_unit_test_setup(test_many_rows, per_test_setup),                        \
-		cmocka_unit_test_setup(test_unique_violation, per_test_setup),                 \
-		cmocka_unit_test_setup(test_other_constraints, per_test_setup),                \
-		cmocka_unit_test_setup(test_failed_callback_leaves_nothing, per_test_setup),   \
-		cmocka_unit_test_setup(test_script_error, per_test_setup),                     \
-		cmocka_unit_test_setup(test_read_cannot_write, per_test_setup),                \
-		cmocka_unit_test_setup(test_statement_survives_rollback, per_test_setup),      \
-		cmocka_unit_test_setup(test_error_then_ok, per_test_setup),                    \
-		cmocka_unit_test_setup(test_on_conflict_do_nothing, per_test_setup),           \
-		cmocka_unit_test_setup(test_affected, per_test_setup),                         \
-		cmocka_unit_test_setup(test_concurrent_increments, per_test_setup),            \
+#define COMMON_TESTS                                                                         \
+	cmocka_unit_test_setup(test_params_and_results, per_test_setup),                     \
+		cmocka_unit_test_setup(test_out_null, per_test_setup),                       \
+		cmocka_unit_test_setup(test_many_rows, per_test_setup),                      \
+		cmocka_unit_test_setup(test_unique_violation, per_test_setup),               \
+		cmocka_unit_test_setup(test_other_constraints, per_test_setup),              \
+		cmocka_unit_test_setup(test_failed_callback_leaves_nothing, per_test_setup), \
+		cmocka_unit_test_setup(test_script_error, per_test_setup),                   \
+		cmocka_unit_test_setup(test_read_cannot_write, per_test_setup),              \
+		cmocka_unit_test_setup(test_statement_survives_rollback, per_test_setup),    \
+		cmocka_unit_test_setup(test_error_then_ok, per_test_setup),                  \
+		cmocka_unit_test_setup(test_on_conflict_do_nothing, per_test_setup),         \
+		cmocka_unit_test_setup(test_affected, per_test_setup),                       \
+		cmocka_unit_test_setup(test_concurrent_increments, per_test_setup),          \
 		cmocka_unit_test_setup(test_read_snapshot, per_test_setup)
 
 /* No argument: SQLite, then PostgreSQL if LOY_TEST_PG_URL is set. "postgres": PostgreSQL only,

@@ -32,7 +32,8 @@ static void test_utf8(void **state)
 {
 	(void)state;
 	assert_true(str_is_clean_utf8(str_from("Анна, кофе ☕")));
-	assert_false(str_is_clean_utf8(str_from("a\x01" "b")));
+	assert_false(str_is_clean_utf8(str_from("a\x01"
+						"b")));
 	assert_false(str_is_clean_utf8(str_from("\xc0\xaf")));	   /* overlong '/' */
 	assert_false(str_is_clean_utf8(str_from("\xed\xa0\x80"))); /* surrogate */
 	assert_false(str_is_clean_utf8(str_from("\xe2\x82")));	   /* truncated */
@@ -63,7 +64,7 @@ static void test_buf_cap(void **state)
 	(void)state;
 	buf_init(&b, 10);
 	assert_int_equal(buf_append_cstr(&b, "0123456789"), LOY_OK); /* N */
-	assert_int_equal(buf_append_cstr(&b, "x"), LOY_ETOOBIG);      /* N+1 */
+	assert_int_equal(buf_append_cstr(&b, "x"), LOY_ETOOBIG);     /* N+1 */
 	assert_int_equal(b.len, 10);
 	assert_string_equal(b.p, "0123456789");
 	buf_cleanup(&b);
