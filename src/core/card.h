@@ -1,5 +1,6 @@
 /* Card numbers: 9 digits a cashier can read aloud and type, the last a Luhn check digit so that a
- * mistyped digit or a swap of neighbours is caught before the database is asked. */
+ * mistyped digit, or a swap of neighbours (except 0 and 9, which Luhn cannot see), is caught before
+ * the database is asked. */
 #ifndef LOY_CORE_CARD_H
 #define LOY_CORE_CARD_H
 

@@ -7,7 +7,7 @@
 
 #include "base/str.h"
 
-#define PHONE_E164_MAX 16 /* '+', up to 15 digits, NUL */
+#define PHONE_E164_MAX 17 /* '+', up to 15 digits, NUL */
 
 /* Writes the E.164 form into out (PHONE_E164_MAX bytes). False if the input is not a plausible
  * phone number: only digits, spaces, '(', ')', '-', '.', and one leading '+' are accepted. */

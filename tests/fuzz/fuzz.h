@@ -15,13 +15,13 @@
  * the buffer ends exactly at data + size, so an over-read is a sanitizer report. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FUZZ_CHECK(cond, what)                                                                    \
-	do {                                                                                      \
-		if (!(cond)) {                                                                    \
+#define FUZZ_CHECK(cond, what)                                                                   \
+	do {                                                                                     \
+		if (!(cond)) {                                                                   \
 			fprintf(stderr, "fuzz: property violated at %s:%d: %s (%s)\n", __FILE__, \
-				__LINE__, what, #cond);                                           \
-			abort();                                                                  \
-		}                                                                                 \
+				__LINE__, what, #cond);                                          \
+			abort();                                                                 \
+		}                                                                                \
 	} while (0)
 
 /* Well-formed UTF-8 by the Unicode standard's table of byte ranges (Table 3-7), not by decoding

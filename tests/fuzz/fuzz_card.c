@@ -53,7 +53,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (valid((const char *)data, size)) {
 		FUZZ_CHECK(size == CARD_NUMBER_LEN, "a valid number does not have 9 characters");
 		for (size_t i = 0; i < size; i++)
-			FUZZ_CHECK(data[i] >= '0' && data[i] <= '9', "a valid number has a non-digit");
+			FUZZ_CHECK(data[i] >= '0' && data[i] <= '9',
+				   "a valid number has a non-digit");
 		check_valid_number((const char *)data);
 	}
 

@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 1; i < n - 1; i++) {
 		char c = pat[i];
 		if (c == '!') {
-			FUZZ_CHECK(i + 1 < n - 1 &&
-					   (pat[i + 1] == '%' || pat[i + 1] == '_' || pat[i + 1] == '!'),
+			FUZZ_CHECK(i + 1 < n - 1 && (pat[i + 1] == '%' || pat[i + 1] == '_' ||
+						     pat[i + 1] == '!'),
 				   "'!' escapes nothing (or the closing '%')");
 			i++;
 			continue;

@@ -52,7 +52,8 @@ static void check_url(const uint8_t *data, size_t size)
 	else
 		scheme = 0;
 	FUZZ_CHECK(scheme != 0, "accepted URL does not start with http:// or https://");
-	FUZZ_CHECK(size > scheme && data[scheme] != '/' && data[scheme] != '?' && data[scheme] != '#',
+	FUZZ_CHECK(size > scheme && data[scheme] != '/' && data[scheme] != '?' &&
+			   data[scheme] != '#',
 		   "accepted URL has an empty host");
 	FUZZ_CHECK(visible_ascii(data, size), "accepted URL has a byte outside 0x21..0x7e");
 }

@@ -26,7 +26,8 @@ static const struct jfield fields[] = {
 	{ "email", J_STR, J_NULLABLE, 0, 254, offsetof(struct body, email) },
 	{ "tags", J_ANY, 0, 0, 0, offsetof(struct body, tags) },
 	{ "notes", J_TEXT, 0, 0, API_NOTES_MAX, offsetof(struct body, notes) },
-	{ "amount", J_INT, 0, -LOYALTY_AMOUNT_MAX, LOYALTY_AMOUNT_MAX, offsetof(struct body, amount) },
+	{ "amount", J_INT, 0, -LOYALTY_AMOUNT_MAX, LOYALTY_AMOUNT_MAX,
+	  offsetof(struct body, amount) },
 	{ "consent", J_BOOL, 0, 0, 0, offsetof(struct body, consent) },
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
@@ -63,8 +64,8 @@ static bool member_ok(const struct jfield *f, json_t *v)
 		len = json_string_length(v);
 		if (!fuzz_utf8_clean(s, len, &chars))
 			return false;
-		if (f->kind == J_STR && (memchr(s, '\n', len) || memchr(s, '\r', len) ||
-					 memchr(s, '\t', len)))
+		if (f->kind == J_STR &&
+		    (memchr(s, '\n', len) || memchr(s, '\r', len) || memchr(s, '\t', len)))
 			return false;
 		return (int64_t)chars >= f->min && (int64_t)chars <= f->max;
 	case J_INT:
@@ -110,25 +111,30 @@ static void check_bound(json_t *doc, const struct body *b)
 		json_t *m = json_object_get(doc, f->name);
 		size_t chars;
 
-		FUZZ_CHECK(jv->set == (m != NULL), "set does not say whether the member is present");
+		FUZZ_CHECK(jv->set == (m != NULL),
+			   "set does not say whether the member is present");
 		if (f->flags & J_REQUIRED)
 			FUZZ_CHECK(jv->set && !jv->null, "a required field is missing or null");
 		if (!m)
 			continue;
-		FUZZ_CHECK(jv->null == json_is_null(m), "null does not say whether the member is null");
+		FUZZ_CHECK(jv->null == json_is_null(m),
+			   "null does not say whether the member is null");
 		if (jv->null) {
-			FUZZ_CHECK(f->flags & J_NULLABLE, "null accepted for a field that is not nullable");
+			FUZZ_CHECK(f->flags & J_NULLABLE,
+				   "null accepted for a field that is not nullable");
 			continue;
 		}
 		switch (f->kind) {
 		case J_STR:
 		case J_TEXT:
-			FUZZ_CHECK(jv->s == json_string_value(m) && jv->len == json_string_length(m),
+			FUZZ_CHECK(jv->s == json_string_value(m) &&
+					   jv->len == json_string_length(m),
 				   "a string field does not view the member's string");
 			FUZZ_CHECK(fuzz_utf8_clean((const unsigned char *)jv->s, jv->len, &chars),
 				   "a bound string is not clean UTF-8");
 			if (f->kind == J_STR)
-				FUZZ_CHECK(!memchr(jv->s, '\n', jv->len) && !memchr(jv->s, '\r', jv->len) &&
+				FUZZ_CHECK(!memchr(jv->s, '\n', jv->len) &&
+						   !memchr(jv->s, '\r', jv->len) &&
 						   !memchr(jv->s, '\t', jv->len),
 					   "a J_STR value holds \\n, \\r or \\t");
 			FUZZ_CHECK((int64_t)chars >= f->min && (int64_t)chars <= f->max,
@@ -137,7 +143,8 @@ static void check_bound(json_t *doc, const struct body *b)
 		case J_INT:
 			FUZZ_CHECK(json_is_integer(m) && jv->i == json_integer_value(m),
 				   "an int field does not hold the member's integer");
-			FUZZ_CHECK(jv->i >= f->min && jv->i <= f->max, "a bound int is out of bounds");
+			FUZZ_CHECK(jv->i >= f->min && jv->i <= f->max,
+				   "a bound int is out of bounds");
 			break;
 		case J_BOOL:
 			FUZZ_CHECK(json_is_boolean(m) && jv->b == json_is_true(m),

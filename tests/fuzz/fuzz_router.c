@@ -40,7 +40,8 @@ static void check_captures(const struct route *r, struct str path, const struct 
 			p = strchr(p, '}') + 1;
 			continue;
 		}
-		FUZZ_CHECK(at < path.len && path.p[at] == *p, "the path does not match the pattern");
+		FUZZ_CHECK(at < path.len && path.p[at] == *p,
+			   "the path does not match the pattern");
 		at++;
 		p++;
 	}
@@ -88,10 +89,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	FUZZ_CHECK(strnlen(allow, sizeof(allow)) < sizeof(allow), "Allow not NUL-terminated");
 	switch (m) {
 	case ROUTE_FOUND:
-		FUZZ_CHECK(r >= api_routes && r < api_routes + api_nroutes, "a route off the table");
+		FUZZ_CHECK(r >= api_routes && r < api_routes + api_nroutes,
+			   "a route off the table");
 		FUZZ_CHECK(strcmp(r->method, method) == 0, "a route of another method");
 		check_captures(r, path, params, nparams);
-		FUZZ_CHECK(allow_names(allow, method), "Allow does not name the method that matched");
+		FUZZ_CHECK(allow_names(allow, method),
+			   "Allow does not name the method that matched");
 		break;
 	case ROUTE_NO_METHOD:
 		FUZZ_CHECK(allow[0] != '\0', "405 with an empty Allow");

@@ -28,7 +28,8 @@ static void check_clean(const uint8_t *data, size_t size)
 
 	FUZZ_CHECK(str_is_clean_utf8(s) == ref, "str_is_clean_utf8 disagrees with the reference");
 	if (ref)
-		FUZZ_CHECK(str_utf8_len(s) == chars, "str_utf8_len is not the number of code points");
+		FUZZ_CHECK(str_utf8_len(s) == chars,
+			   "str_utf8_len is not the number of code points");
 }
 
 static void check_i64(const uint8_t *data, size_t size)
@@ -109,7 +110,8 @@ static void check_fold(const uint8_t *data, size_t size)
 	FUZZ_CHECK(fuzz_utf8_clean((const unsigned char *)out_small, n_small, NULL),
 		   "truncated folding split a character");
 	for (size_t i = 0; i < n; i += seq_len((unsigned char)out[i]))
-		FUZZ_CHECK(!is_capital((const unsigned char *)out + i), "a capital survived folding");
+		FUZZ_CHECK(!is_capital((const unsigned char *)out + i),
+			   "a capital survived folding");
 	again = fold((const uint8_t *)out, n, n + 1, &n_again);
 	if (again)
 		FUZZ_CHECK(n_again == n && memcmp(again, out, n) == 0, "folding is not idempotent");

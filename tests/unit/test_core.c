@@ -43,7 +43,8 @@ static void test_phone(void **state)
 	assert_phone("++79123456789", NULL);
 	assert_phone("+7912345678a", NULL);
 	assert_phone("+0123456789", NULL);
-	assert_phone("+1234567890123456", NULL); /* 16 digits */
+	assert_phone("+123456789012345", "+123456789012345"); /* 15 digits: the longest E.164 */
+	assert_phone("+1234567890123456", NULL);	      /* 16 digits */
 	assert_phone("8912345678\x00", NULL);
 }
 
