@@ -59,6 +59,7 @@ struct write_frame {
 	struct http_response *res;
 	struct api_write w;
 	enum loy_err refused; /* the 4xx the operation ended with, stored as the response */
+	bool key_conflict;    /* the Idempotency-Key was used for another request */
 };
 
 static bool is_refusal(enum loy_err err)
@@ -83,9 +84,11 @@ static enum loy_err write_tx(struct store_tx *tx, void *arg)
 	enum loy_err err;
 
 	f->refused = LOY_OK;
+	f->key_conflict = false;
 	if (w->idem && w->idem->key) {
 		struct idem_replay r;
 		err = store_idem_claim(tx, w->business_id, "key", w->idem->key, w->idem->hash, &r);
+		f->key_conflict = err == LOY_EIDEMPOTENCY;
 		if (err != LOY_OK)
 			return err;
 		if (r.replayed)
@@ -111,7 +114,10 @@ static void write_finished(struct write_frame *f, enum loy_err err)
 
 	if (err != LOY_OK) {
 		f->res->nheaders = 0;
-		if (is_refusal(err) && w->fail)
+		if (f->key_conflict)
+			api_error(f->res, err, "Idempotency-Key",
+				  "this Idempotency-Key was used for another request");
+		else if (is_refusal(err) && w->fail)
 			w->fail(f->res, err, w->ctx);
 		else
 			api_error(f->res, err, NULL, NULL);

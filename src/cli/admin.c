@@ -231,7 +231,7 @@ int cli_business(int argc, char **argv)
 					      { NULL, 0, NULL, 0 } };
 	static const char help[] =
 		"usage: loy business add --name N --slug S [--config FILE]\n\n"
-		"Creates another business (tenant) on this install: 5 %% back, no welcome bonus.\n"
+		"Creates another business (tenant) on this install: 5 % back, no welcome bonus.\n"
 		"The slug (a-z, 0-9, -) names it in public links. Prints the new business id.\n";
 	const char *config = NULL;
 	struct business b = { .loyalty = { .points_per_ruble_bp = 500 } };

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "crypto/password.h"
 #include "crypto/token.h"
+#include "jobs/housekeeping.h"
 
 #define RATELIMIT_SLOTS 65536
 
@@ -95,6 +96,7 @@ int cli_serve(int argc, char **argv)
 	struct store *st = NULL;
 	struct app app = { 0 };
 	struct http_server *srv = NULL;
+	struct housekeeping *hk = NULL;
 	struct http_options hopt;
 	sigset_t sigs;
 	int sig, opt, rc = 1;
@@ -133,11 +135,16 @@ int cli_serve(int argc, char **argv)
 				      .trusted_proxies = c.trusted_proxies };
 	if (http_start(&hopt, &srv) != LOY_OK)
 		goto out;
+	if (housekeeping_start(st, c.housekeeping_interval * 1000, &hk) != LOY_OK) {
+		http_stop(srv);
+		goto out;
+	}
 	log_info("loy %s listening on %s (database: %s)", LOY_VERSION, c.listen,
 		 store_is_postgres(st) ? "postgresql" : "sqlite");
 	sigwait(&sigs, &sig);
 	log_info("signal %d: shutting down", sig);
 	http_stop(srv);
+	housekeeping_stop(hk);
 	rc = 0;
 out:
 	ratelimit_free(app.rl);

@@ -37,7 +37,8 @@ static const struct conf_key keys[] = {
 	STR_KEY("LOY_BASE_URL", base_url, "http://localhost:8080",
 		"public URL of this install (links, cookies: https makes cookies Secure)"),
 	STR_KEY("LOY_SECRET_KEY", secret_key, "",
-		"64+ hex chars signing access tokens; empty: a random key per start (dev only)"),
+		"at least 32 characters signing access tokens (openssl rand -hex 32); empty: a random "
+		"key per start, for development only"),
 	STR_KEY("LOY_LOG_LEVEL", log_level, "info", "error, warn, info, http, verbose or debug"),
 	INT_KEY("LOY_THREADS", threads, 1, 256, "2", "HTTP event-loop threads (epoll)"),
 	INT_KEY("LOY_WORKERS", workers, 1, 1024, "64",
@@ -48,6 +49,8 @@ static const struct conf_key keys[] = {
 	INT_KEY("LOY_LOGIN_RATE", login_rate, 1, 1000000, "20", "login attempts per minute per IP"),
 	INT_KEY("LOY_SESSION_TTL", session_ttl, 60, 31536000, "43200", "staff session lifetime, s"),
 	INT_KEY("LOY_TOKEN_TTL", token_ttl, 60, 86400, "900", "API access token (JWT) lifetime, s"),
+	INT_KEY("LOY_HOUSEKEEPING_INTERVAL", housekeeping_interval, 1, 86400, "60",
+		"seconds between upkeep rounds: point expiry, old idempotency keys, sessions"),
 	STR_KEY("LOY_OWNER_EMAIL", owner_email, "owner@demo.loy",
 		"login of the owner account created on first start of an empty database"),
 	STR_KEY("LOY_TRUSTED_PROXIES", trusted_proxies, "",

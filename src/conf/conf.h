@@ -24,6 +24,7 @@ struct conf {
 	int64_t login_rate;
 	int64_t session_ttl;
 	int64_t token_ttl;
+	int64_t housekeeping_interval;
 	char owner_email[CONF_STR_MAX];
 	char trusted_proxies[CONF_STR_MAX];
 };

@@ -46,3 +46,23 @@ enum loy_err store_idem_finish(struct store_tx *tx, int64_t business_id, const c
 				P_TEXT(body) };
 	return db_exec(tx->c, tx->a, sql_finish, p, 5, NULL);
 }
+
+static const char sql_prune_keys[] =
+	"DELETE FROM idempotency WHERE scope = 'key' AND created_at < $1";
+static const char sql_prune_sessions[] = "DELETE FROM sessions WHERE expires_at < $1";
+
+enum loy_err store_prune(struct store_tx *tx, int64_t before, int64_t *pruned)
+{
+	struct db_param keys[] = { P_INT(before) };
+	struct db_param sessions[] = { P_INT(tx->now) };
+	struct db_rows r;
+	enum loy_err err = db_exec(tx->c, tx->a, sql_prune_keys, keys, 1, &r);
+
+	if (err != LOY_OK)
+		return err;
+	*pruned = r.affected;
+	err = db_exec(tx->c, tx->a, sql_prune_sessions, sessions, 1, &r);
+	if (err == LOY_OK)
+		*pruned += r.affected;
+	return err;
+}

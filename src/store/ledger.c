@@ -142,3 +142,31 @@ enum loy_err store_verify(struct store_tx *tx, store_mismatch_fn fn, void *ctx, 
 		*checked = db_int(&r, 0, 0);
 	return err;
 }
+
+static const char sql_expiry_due[] =
+	"SELECT c.business_id, c.id, c.balance, b.expiration_days FROM customers c "
+	"JOIN businesses b ON b.id = c.business_id WHERE b.expiration_days > 0 AND c.balance > 0 "
+	"AND c.erased_at IS NULL "
+	"AND COALESCE(c.last_activity, c.created_at) < $1 - b.expiration_days * 86400000 "
+	"ORDER BY c.id LIMIT $2";
+
+enum loy_err store_expiry_due(struct store_tx *tx, int limit, struct expiry_due **rows, int *n)
+{
+	struct db_param p[] = { P_INT(tx->now), P_INT(limit) };
+	struct db_rows r;
+	enum loy_err err = db_exec(tx->c, tx->a, sql_expiry_due, p, 2, &r);
+
+	if (err != LOY_OK)
+		return err;
+	*rows = arena_alloc(tx->a, sizeof(**rows) * (size_t)(r.nrows ? r.nrows : 1));
+	if (!*rows)
+		return LOY_ENOMEM;
+	for (int i = 0; i < r.nrows; i++) {
+		(*rows)[i].business_id = db_int(&r, i, 0);
+		(*rows)[i].customer_id = db_int(&r, i, 1);
+		(*rows)[i].balance = db_int(&r, i, 2);
+		(*rows)[i].expiration_days = db_int(&r, i, 3);
+	}
+	*n = r.nrows;
+	return LOY_OK;
+}

@@ -152,6 +152,17 @@ typedef void (*store_mismatch_fn)(int64_t customer_id, int64_t balance, int64_t 
 enum loy_err store_verify(struct store_tx *tx, store_mismatch_fn fn, void *ctx, int64_t *mismatches,
 			  int64_t *checked);
 
+/* ---- upkeep ---- */
+struct expiry_due {
+	int64_t business_id, customer_id, balance, expiration_days;
+};
+
+/* Customers with points whose last activity is older than their business's expirationDays. */
+enum loy_err store_expiry_due(struct store_tx *tx, int limit, struct expiry_due **rows, int *n);
+/* Deletes Idempotency-Key records created before `before` (orderId records stay forever) and
+ * sessions expired before now. Sets *pruned to the rows deleted. */
+enum loy_err store_prune(struct store_tx *tx, int64_t before, int64_t *pruned);
+
 /* ---- idempotency ---- */
 struct idem_replay {
 	bool replayed; /* true: a stored response was found */
