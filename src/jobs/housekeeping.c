@@ -39,8 +39,9 @@ static enum loy_err expire_tx(struct store_tx *tx, void *arg)
 			.customer_id = due[i].customer_id,
 			.type = LEDGER_EXPIRY,
 			.amount = -due[i].balance,
-			.description = arena_printf(tx->a, "Points expired after %lld days without "
-							   "activity",
+			.description = arena_printf(tx->a,
+						    "Points expired after %lld days without "
+						    "activity",
 						    (long long)due[i].expiration_days),
 			.channel = "system",
 		};
