@@ -16,12 +16,18 @@
 #define LOG_MSG_MAX 1024
 
 static atomic_int log_level = LOG_INFO;
+static atomic_int log_fd = STDOUT_FILENO;
 
 static const char *const level_names[] = { "error", "warn", "info", "http", "verbose", "debug" };
 
 void log_set_level(enum log_level level)
 {
 	atomic_store(&log_level, (int)level);
+}
+
+void log_set_fd(int fd)
+{
+	atomic_store(&log_fd, fd);
 }
 
 bool log_level_parse(const char *name, enum log_level *out)
@@ -134,7 +140,7 @@ void log_write(enum log_level level, const struct log_ctx *ctx, const char *fmt,
 	l.b[l.n++] = '}';
 	l.b[l.n++] = '\n';
 	/* A failed log write has nowhere to be reported; dropping the line is the only option. */
-	ssize_t w = write(STDOUT_FILENO, l.b, l.n);
+	ssize_t w = write(atomic_load(&log_fd), l.b, l.n);
 	(void)w;
 }
 

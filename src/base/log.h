@@ -25,6 +25,9 @@ struct log_ctx {
 #define LOG_CTX_NONE ((struct log_ctx){ .duration_ms = -1 })
 
 void log_set_level(enum log_level level);
+/* Where lines go: stdout (the default, for `loy serve`) or stderr (for commands whose stdout is their
+ * result, such as a new API key). */
+void log_set_fd(int fd);
 /* Parses "error".."debug"; false if unknown. */
 bool log_level_parse(const char *name, enum log_level *out);
 bool log_enabled(enum log_level level);

@@ -331,21 +331,27 @@ int cli_verify(int argc, char **argv)
 
 int cli_backup(int argc, char **argv)
 {
+	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
+					      { "help", no_argument, NULL, 'h' },
+					      { NULL, 0, NULL, 0 } };
 	static const char help[] =
-		"usage: loy backup FILE [--config FILE]\n\nWrites a consistent copy of the SQLite "
-		"database to FILE while Loy runs.\nFor PostgreSQL use pg_dump (see "
-		"docs/deployment.md).\n";
+		"usage: loy backup [--config FILE] FILE\n\nWrites a consistent copy of the SQLite "
+		"database to FILE while Loy runs (FILE must not be the database itself).\n"
+		"For PostgreSQL use pg_dump (see docs/deployment.md).\n";
 	const char *config = NULL;
 	struct conf c;
 	struct store *st;
 	enum loy_err err;
+	int opt;
 
-	if (argc < 2 || strcmp(argv[1], "--help") == 0)
-		return usage_of(help, argc < 2 ? 2 : 0);
-	if (argc == 4 && strcmp(argv[2], "--config") == 0)
-		config = argv[3];
-	else if (argc != 2)
+	while ((opt = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		if (opt != 'c')
+			return usage_of(help, opt == 'h' ? 0 : 2);
+		config = optarg;
+	}
+	if (optind != argc - 1)
 		return usage_of(help, 2);
+	argv += optind - 1; /* argv[1] is FILE from here on */
 	if (cli_open(config, &c, &st) != 0)
 		return 1;
 	if (store_is_postgres(st)) {
@@ -358,7 +364,8 @@ int cli_backup(int argc, char **argv)
 	err = store_backup(st, argv[1]);
 	store_close(st);
 	if (err != LOY_OK) {
-		fprintf(stderr, "backup failed\n");
+		fprintf(stderr, err == LOY_EINVALID ? "backup refused: FILE is the live database\n"
+						    : "backup failed (see the log line above)\n");
 		return 1;
 	}
 	printf("backup written to %s\n", argv[1]);

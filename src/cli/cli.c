@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "crypto/password.h"
@@ -48,6 +49,9 @@ int cli_main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	/* Only the server logs to stdout; every other command prints its result there. */
+	if (strcmp(argv[1], "serve") != 0)
+		log_set_fd(STDERR_FILENO);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		if (strcmp(argv[1], commands[i].name) == 0)
 			return commands[i].run(argc - 1, argv + 1);

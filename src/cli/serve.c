@@ -105,9 +105,10 @@ int cli_serve(int argc, char **argv)
 		if (opt == 'c') {
 			config = optarg;
 		} else {
-			printf("usage: loy serve [--config FILE]\n\nRuns the HTTP server in the "
-			       "foreground until SIGINT/SIGTERM.\nListens on LOY_LISTEN; see `loy "
-			       "config --defaults` for every setting.\n");
+			fprintf(opt == 'h' ? stdout : stderr,
+				"usage: loy serve [--config FILE]\n\nRuns the HTTP server in the "
+				"foreground until SIGINT/SIGTERM.\nListens on LOY_LISTEN; see `loy "
+				"config --defaults` for every setting.\n");
 			return opt == 'h' ? 0 : 2;
 		}
 	}

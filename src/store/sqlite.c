@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/log.h"
 #include "store/db.h"
@@ -596,7 +597,14 @@ static enum loy_err sq_backup(struct db *dbase, const char *path)
 	sqlite3 *src = NULL, *dst = NULL;
 	sqlite3_backup *b;
 	enum loy_err err = LOY_EIO;
+	struct stat live, dest;
 
+	/* Copying onto the live file (or a link to it) would destroy what it copies. */
+	if (stat(path, &dest) == 0 && stat(db->path, &live) == 0 && dest.st_dev == live.st_dev &&
+	    dest.st_ino == live.st_ino) {
+		log_error("backup: %s is the live database", path);
+		return LOY_EINVALID;
+	}
 	if (sqlite3_open_v2(db->path, &src, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK ||
 	    sqlite3_open(path, &dst) != SQLITE_OK) {
 		log_error("backup: cannot open %s", dst ? path : db->path);

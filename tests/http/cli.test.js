@@ -203,11 +203,13 @@ test('an unknown option exits 2 with the usage on stderr, nothing on stdout, and
     check(new RegExp(`usage: loy ${args[0]}\\b`).test(r.stderr), `${what}: no usage on stderr (stderr: ${JSON.stringify(r.stderr)})`);
     check(r.stdout === '', `${what}: writes to stdout: ${JSON.stringify(r.stdout)}`);
   }
-  // `-h` is help everywhere getopt is used; for backup an option-looking FILE is not a file name
-  for (const opt of ['-h', '--no-such-option']) {
+  // For backup an option-looking FILE is not a file name: `-h` is help (exit 0), anything else
+  // unknown is a usage error (exit 2); neither writes a file.
+  for (const [opt, code] of [['-h', 0], ['--no-such-option', 2]]) {
     const r = await run(LOY_BIN, ['backup', opt], { env: { ...srv.env }, cwd, timeout: 10000 });
     check(!existsSync(path.join(cwd, opt)), `loy backup ${opt}: exit ${r.code}, wrote a backup to a file named "${opt}" (stdout ${JSON.stringify(r.stdout)})`);
-    check(r.code !== 0, `loy backup ${opt}: exit 0`);
+    check(r.code === code, `loy backup ${opt}: exit ${r.code}, expected ${code}`);
+    check(/usage: loy backup\b/.test(code === 0 ? r.stdout : r.stderr), `loy backup ${opt}: no usage`);
   }
   assert.deepEqual(problems, []);
 });
