@@ -85,6 +85,10 @@ static enum loy_err write_tx(struct store_tx *tx, void *arg)
 
 	f->refused = LOY_OK;
 	f->key_conflict = false;
+	/* Without a key there is no refusal to keep: failing the whole unit of work undoes the
+	 * operation just as well, and saves the savepoint's round trips on the hottest writes. */
+	if (!w->idem || !w->idem->key)
+		return w->op(tx, w->ctx);
 	if (w->idem && w->idem->key) {
 		struct idem_replay r;
 		err = store_idem_claim(tx, w->business_id, "key", w->idem->key, w->idem->hash, &r);
