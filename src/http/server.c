@@ -440,7 +440,10 @@ enum loy_err http_start(const struct http_options *opt, struct http_server **out
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
 		MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-		unescape, srv, MHD_OPTION_LISTENING_ADDRESS_REUSE, 1U, MHD_OPTION_END);
+		unescape, srv, MHD_OPTION_END);
+	/* No MHD_OPTION_LISTENING_ADDRESS_REUSE: on Linux it sets SO_REUSEPORT, and a second loy
+	 * started by mistake on the same port would silently take half the traffic. MHD's default
+	 * (SO_REUSEADDR) still allows a quick restart. */
 	if (!srv->daemon) {
 		log_error("cannot listen on %s", opt->listen);
 		pool_stop(srv->pool);
