@@ -24,6 +24,7 @@ static const struct command commands[] = {
 	{ "verify", cli_verify, "check balance = sum(ledger) for every customer" },
 	{ "backup", cli_backup, "write a consistent copy of an SQLite database: backup FILE" },
 	{ "config", cli_config, "print every setting with its default: config --defaults" },
+	{ "certs", cli_certs, "development certificates for Apple Wallet: certs dev --out DIR" },
 };
 
 static void usage(FILE *out)

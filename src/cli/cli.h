@@ -16,6 +16,7 @@ int cli_business(int argc, char **argv);
 int cli_verify(int argc, char **argv);
 int cli_backup(int argc, char **argv);
 int cli_config(int argc, char **argv);
+int cli_certs(int argc, char **argv);
 
 /* Shared set-up: loads the config (--config FILE from argv, then the environment), applies the log
  * level, opens the store and migrates it (creating the demo business in an empty database).
