@@ -434,13 +434,14 @@ enum loy_err http_start(const struct http_options *opt, struct http_server **out
 		free(srv);
 		return err;
 	}
-	srv->daemon = MHD_start_daemon(
-		flags, 0, NULL, NULL, access_handler, srv, MHD_OPTION_SOCK_ADDR,
-		(struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)CONNECTION_TIMEOUT_S,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)CONNECTION_LIMIT,
-		MHD_OPTION_NOTIFY_COMPLETED, request_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
-		unescape, srv, MHD_OPTION_END);
+	srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, srv,
+				       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+				       MHD_OPTION_THREAD_POOL_SIZE, (unsigned)opt->threads,
+				       MHD_OPTION_CONNECTION_TIMEOUT,
+				       (unsigned)CONNECTION_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+				       (unsigned)CONNECTION_LIMIT, MHD_OPTION_NOTIFY_COMPLETED,
+				       request_completed, srv, MHD_OPTION_UNESCAPE_CALLBACK,
+				       unescape, srv, MHD_OPTION_END);
 	/* No MHD_OPTION_LISTENING_ADDRESS_REUSE: on Linux it sets SO_REUSEPORT, and a second loy
 	 * started by mistake on the same port would silently take half the traffic. MHD's default
 	 * (SO_REUSEADDR) still allows a quick restart. */
