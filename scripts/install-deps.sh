@@ -32,7 +32,7 @@ cd "$(dirname "$0")/.."
 run_pkgs=(
 	build-essential cmake pkg-config git
 	libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev libhiredis-dev
-	libssl-dev openssl libcurl4-openssl-dev libzip-dev libqrencode-dev libsodium-dev libjwt-dev
+	libssl-dev openssl libcurl4-openssl-dev libzip-dev libpng-dev libqrencode-dev libsodium-dev libjwt-dev
 	libcmocka-dev # CMakeLists.txt configures tests/unit with cmocka REQUIRED, so the build needs it
 	ca-certificates curl
 )
