@@ -42,6 +42,7 @@ test-asan: asan
 
 test: build lint
 	@cd $(BUILD) && ctest --output-on-failure
+	@node --test tests/fakes/
 	@scripts/test-http.sh sqlite $(BUILD)/loy
 	@scripts/test-http.sh postgres $(BUILD)/loy
 	@$(MAKE) --no-print-directory test-asan
