@@ -20,9 +20,12 @@ asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOY_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
+# A development secret kept in var/ so that access tokens survive a restart of `make run`.
 run: build
 	@mkdir -p var
-	@LOY_LISTEN=$${LOY_LISTEN:-127.0.0.1:8080} ./$(BUILD)/loy serve
+	@[ -s var/secret.key ] || (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > var/secret.key)
+	@LOY_LISTEN=$${LOY_LISTEN:-127.0.0.1:8080} LOY_SECRET_KEY=$${LOY_SECRET_KEY:-$$(cat var/secret.key)} \
+		./$(BUILD)/loy serve
 
 lint:
 	@scripts/lint.sh
