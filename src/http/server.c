@@ -10,10 +10,12 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "base/log.h"
 #include "base/rand.h"
@@ -39,7 +41,10 @@ struct http_server {
 	struct pool *pool;
 	struct http_options opt;
 	int port;
+	atomic_int deferred; /* requests suspended until someone calls http_complete */
 };
+
+#define STOP_DRAIN_MS 10000 /* how long shutdown waits for deferred requests to finish */
 
 const char *http_header(struct http_request *req, const char *name)
 {
@@ -218,8 +223,11 @@ void http_defer(struct http_request *req, void (*start)(void *arg), void *arg)
 void http_complete(struct http_request *req)
 {
 	struct conn_state *st = (struct conn_state *)req;
+	struct http_server *srv = st->srv;
+
 	st->state = ST_DONE;
 	MHD_resume_connection(req->conn);
+	atomic_fetch_sub(&srv->deferred, 1); /* st may be gone from here on */
 }
 
 static void run_pooled(void *arg)
@@ -317,6 +325,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *conn, co
 		/* Suspend before the work starts: it may finish (and resume) on another thread at
 		 * once. */
 		st->state = ST_RUNNING;
+		atomic_fetch_add(&srv->deferred, 1);
 		MHD_suspend_connection(conn);
 		req->defer_start(req->defer_arg);
 		return MHD_YES;
@@ -464,6 +473,10 @@ void http_stop(struct http_server *s)
 	if (!s)
 		return;
 	MHD_quiesce_daemon(s->daemon);
+	/* Deferred requests finish on the store's writer and resume their connections, which needs
+	 * the daemon alive: MHD must not be stopped with connections still suspended. */
+	for (int waited = 0; atomic_load(&s->deferred) > 0 && waited < STOP_DRAIN_MS; waited++)
+		usleep(1000);
 	/* Request threads finish what they run; resuming their connections needs the daemon alive. */
 	pool_stop(s->pool);
 	MHD_stop_daemon(s->daemon);
