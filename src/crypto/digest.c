@@ -1,4 +1,4 @@
-/* SHA-256 through OpenSSL's EVP interface; constant-time compare through CRYPTO_memcmp. */
+/* SHA-256 and SHA-1 through OpenSSL's EVP interface; constant-time compare via CRYPTO_memcmp. */
 #include "crypto/digest.h"
 
 #include <openssl/crypto.h>
@@ -21,4 +21,18 @@ void digest_sha256_hex(const void *data, size_t len, char out[SHA256_HEX_LEN + 1
 bool digest_equal(const void *a, size_t alen, const void *b, size_t blen)
 {
 	return alen == blen && CRYPTO_memcmp(a, b, alen) == 0;
+}
+
+void digest_sha1_hex(const void *data, size_t len, char out[SHA1_HEX_LEN + 1])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char md[20];
+	unsigned int mdlen = 0;
+
+	EVP_Digest(data, len, md, &mdlen, EVP_sha1(), NULL);
+	for (unsigned i = 0; i < 20; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[SHA1_HEX_LEN] = '\0';
 }
