@@ -253,6 +253,42 @@ enum loy_err store_template_update(struct store_tx *tx, struct card_template *t)
 /* LOY_ERULE when t is the default and other templates exist. */
 enum loy_err store_template_delete(struct store_tx *tx, int64_t business_id, int64_t id);
 
+/* ---- Apple Wallet passes and the devices that hold them ---- */
+struct apple_pass {
+	int64_t customer_id, business_id;
+	const char *pass_type_id, *serial, *auth_token, *link_token;
+	const char *content_hash; /* of what the stored build shows; NULL before the first build */
+	int64_t modified_at, created_at; /* ms; modified_at is Last-Modified and the update tag */
+};
+
+/* The customer's pass, created on first use with a random serial number, authentication token
+ * and download-link token (none of which ever change afterwards but the link, see below). */
+enum loy_err store_apple_pass_ensure(struct store_tx *tx, int64_t business_id, int64_t customer_id,
+				     const char *pass_type_id, struct apple_pass *out);
+enum loy_err store_apple_pass_by_serial(struct store_tx *tx, const char *pass_type_id,
+					const char *serial, struct apple_pass *out);
+enum loy_err store_apple_pass_by_link(struct store_tx *tx, const char *link_token,
+				      struct apple_pass *out);
+/* Records that the pass now shows what content_hash names: when that differs from before,
+ * modified_at moves to now and *changed is true (the pass must be pushed). */
+enum loy_err store_apple_pass_content(struct store_tx *tx, int64_t customer_id,
+				      const char *content_hash, bool *changed);
+/* Registers a device (library_id, with its current push token; kind "apple" or "android") for a
+ * pass. *created is false when it already was (Apple answers 200 then, 201 otherwise). */
+enum loy_err store_apple_register(struct store_tx *tx, const char *library_id,
+				  const char *push_token, const char *kind, const char *serial,
+				  bool *created);
+/* LOY_ENOTFOUND when there was no such registration. A device left holding no pass is deleted. */
+enum loy_err store_apple_unregister(struct store_tx *tx, const char *library_id,
+				    const char *serial);
+/* Serial numbers of this type's passes the device holds that changed after `since` (ms; 0: all),
+ * and the newest modified_at among them (the next tag). */
+enum loy_err store_apple_updated(struct store_tx *tx, const char *library_id,
+				 const char *pass_type_id, int64_t since, const char ***serials,
+				 int *n, int64_t *last);
+/* Keeps a message a device sent to the log endpoint (serial NULL when it names no known pass). */
+enum loy_err store_apple_log(struct store_tx *tx, const char *serial, const char *message);
+
 /* ---- the outbox ---- */
 /* Queues an external effect in the caller's transaction. */
 enum loy_err store_job_enqueue(struct store_tx *tx, int64_t business_id, const char *kind,
