@@ -251,12 +251,54 @@ static void draw_strip(struct canvas *c, const struct palette *p)
 
 /* ---- encoding ----------------------------------------------------------------------------- */
 
+/* The drawn images have a few dozen colours (each shape's colour at 17 coverage levels), so they
+ * are written as palette PNGs: a third of the bytes of RGB, and every pass carries them. */
+struct indexed {
+	unsigned char *idx; /* one palette index per pixel */
+	png_color plte[256];
+	png_byte trns[256];
+	int n;
+	bool alpha; /* some entry is not opaque: a tRNS chunk is needed */
+};
+
+/* Indexes c's colours in order of first appearance (so the same drawing gives the same file);
+ * false when there are more than 256 or memory runs out, and c is written as RGB(A) instead. */
+static bool index_colors(const struct canvas *c, struct indexed *ix)
+{
+	size_t npx = (size_t)c->w * c->h;
+	uint32_t seen[256];
+
+	ix->idx = malloc(npx);
+	if (!ix->idx)
+		return false;
+	for (size_t i = 0; i < npx; i++) {
+		const unsigned char *p = c->px + i * c->ch;
+		uint32_t key = (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 |
+			       (c->ch == 4 ? p[3] : 255);
+		int k = (i && key == seen[ix->idx[i - 1]]) ? ix->idx[i - 1] : 0;
+		while (k < ix->n && seen[k] != key)
+			k++;
+		if (k == ix->n) {
+			if (ix->n == 256)
+				return false;
+			seen[k] = key;
+			ix->plte[k] = (png_color){ p[0], p[1], p[2] };
+			ix->trns[k] = (png_byte)(key & 255);
+			ix->alpha |= ix->trns[k] != 255;
+			ix->n++;
+		}
+		ix->idx[i] = (unsigned char)k;
+	}
+	return true;
+}
+
 struct writer {
 	struct buf out;
 	png_structp png;
 	png_infop info;
 	const struct canvas *c;
-	bool done; /* set after the last row: a longjmp skips it */
+	const struct indexed *ix; /* NULL: RGB(A) */
+	bool done;		  /* set after the last row: a longjmp skips it */
 };
 
 static void write_mem(png_structp png, png_bytep data, size_t n)
@@ -275,40 +317,52 @@ static void flush_mem(png_structp png)
 static void write_rows(struct writer *w)
 {
 	const struct canvas *c = w->c;
+	const struct indexed *ix = w->ix;
+	int type = ix		? PNG_COLOR_TYPE_PALETTE
+		   : c->ch == 4 ? PNG_COLOR_TYPE_RGB_ALPHA
+				: PNG_COLOR_TYPE_RGB;
+	size_t stride = ix ? c->w : (size_t)c->w * c->ch;
 
 	png_set_write_fn(w->png, w, write_mem, flush_mem);
-	png_set_IHDR(w->png, w->info, c->w, c->h, 8,
-		     c->ch == 4 ? PNG_COLOR_TYPE_RGB_ALPHA : PNG_COLOR_TYPE_RGB, PNG_INTERLACE_NONE,
+	png_set_IHDR(w->png, w->info, c->w, c->h, 8, type, PNG_INTERLACE_NONE,
 		     PNG_COMPRESSION_TYPE_DEFAULT, PNG_FILTER_TYPE_DEFAULT);
+	if (ix) {
+		png_set_PLTE(w->png, w->info, ix->plte, ix->n);
+		if (ix->alpha)
+			png_set_tRNS(w->png, w->info, ix->trns, ix->n, NULL);
+	}
 	png_set_compression_level(w->png, 9);
 	png_write_info(w->png, w->info);
 	for (unsigned y = 0; y < c->h; y++)
-		png_write_row(w->png, c->px + (size_t)y * c->w * c->ch);
+		png_write_row(w->png, (ix ? ix->idx : c->px) + (size_t)y * stride);
 	png_write_end(w->png, NULL);
 }
 
 /* Encodes c as a PNG into *out (the caller's, which it frees), at most max bytes. */
 static enum loy_err encode(const struct canvas *c, size_t max, struct buf *out)
 {
+	struct indexed ix = { .n = 0 };
 	struct writer w = { .c = c };
 	struct writer *wp = &w;
+	enum loy_err err;
 
+	w.ix = index_colors(c, &ix) ? &ix : NULL;
 	buf_init(&w.out, max);
 	w.png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, png_quiet_error,
 					png_quiet_warning);
 	w.info = w.png ? png_create_info_struct(w.png) : NULL;
-	if (!w.info) {
-		png_destroy_write_struct(&w.png, NULL);
-		return LOY_ENOMEM;
+	if (w.info) {
+		if (setjmp(png_jmpbuf(wp->png)) == 0) {
+			write_rows(wp);
+			wp->done = true;
+		}
 	}
-	if (setjmp(png_jmpbuf(wp->png)) == 0) {
-		write_rows(wp);
-		wp->done = true;
-	}
+	err = !w.info ? LOY_ENOMEM : wp->done ? LOY_OK : LOY_EINTERNAL;
 	png_destroy_write_struct(&wp->png, &wp->info);
-	if (!wp->done) {
+	free(ix.idx);
+	if (err != LOY_OK) {
 		buf_cleanup(&wp->out);
-		return LOY_EINTERNAL;
+		return err;
 	}
 	*out = wp->out;
 	return LOY_OK;
