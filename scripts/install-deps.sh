@@ -39,6 +39,7 @@ run_pkgs=(
 test_pkgs=(
 	postgresql postgresql-client redis-server
 	wrk chromium
+	unzip # tests/unit/test_pkpass takes passes apart with unzip and zipinfo
 	clang libclang-rt-14-dev clang-format
 )
 
