@@ -24,6 +24,7 @@
 #include "base/log.h"
 #include "crypto/devcerts.h"
 #include "crypto/signer.h"
+#include "support.h"
 #include "wallet/apple/images.h"
 #include "wallet/apple/pass.h"
 
@@ -35,64 +36,7 @@ static const char card_no[] = "123456782";
 
 /* ---- helpers ------------------------------------------------------------------------------- */
 
-static const char *in(const char *base, const char *name)
-{
-	static char paths[8][200];
-	static int next;
-	char *p = paths[next++ % 8];
-
-	snprintf(p, sizeof(paths[0]), "%s/%s", base, name);
-	return p;
-}
-
-/* Runs a shell command (paths here come from mkdtemp: no quoting needed); its exit status. */
-static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static int run(const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	int rc;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	strncat(cmd, " >/dev/null 2>&1", sizeof(cmd) - strlen(cmd) - 1);
-	rc = system(cmd);
-	return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-}
-
-/* The standard output of a command, NUL-terminated, in out. */
-static void output_of(char *out, size_t outsz, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void output_of(char *out, size_t outsz, const char *fmt, ...)
-{
-	char cmd[2048];
-	va_list ap;
-	size_t n;
-	FILE *p;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	p = popen(cmd, "r");
-	assert_non_null(p);
-	n = fread(out, 1, outsz - 1, p);
-	out[n] = '\0';
-	pclose(p);
-}
-
-static void write_bytes(const char *path, const void *data, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(data, 1, len, f), len);
-	assert_int_equal(fclose(f), 0);
-}
-
-static void quiet_report(const char *path, enum devcerts_action action, void *arg)
-{
-	(void)path, (void)action, (void)arg;
-}
+/* in, run, output_of, write_bytes and quiet_report come from support.c. */
 
 static const struct pass_location moscow[] = {
 	{ 55755826, 37617300, "Кофейня на Тверской рядом" },
