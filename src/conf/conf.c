@@ -56,6 +56,44 @@ static const struct conf_key keys[] = {
 	STR_KEY("LOY_TRUSTED_PROXIES", trusted_proxies, "",
 		"comma-separated addresses of reverse proxies (nginx: 127.0.0.1) whose X-Real-IP "
 		"header names the client; empty: the connecting address is the client"),
+	STR_KEY("LOY_APPLE_PASS_CERT", apple_pass_cert, "",
+		"Apple Wallet: the Pass Type ID certificate, PEM, or a .p12 holding it and its key; "
+		"empty: Apple Wallet is off"),
+	STR_KEY("LOY_APPLE_PASS_KEY", apple_pass_key, "",
+		"Apple Wallet: the certificate's private key, PEM (empty with a .p12)"),
+	STR_KEY("LOY_APPLE_PASS_KEY_PASSWORD", apple_pass_key_password, "",
+		"Apple Wallet: password of an encrypted key or of the .p12; empty: none"),
+	STR_KEY("LOY_APPLE_WWDR_CERT", apple_wwdr_cert, "",
+		"Apple Wallet: the WWDR intermediate certificate (PEM) that issued the pass "
+		"certificate"),
+	STR_KEY("LOY_APPLE_PASS_TYPE_ID", apple_pass_type_id, "",
+		"Apple Wallet: the pass type identifier; must match the certificate's (empty: take "
+		"the certificate's)"),
+	STR_KEY("LOY_APPLE_TEAM_ID", apple_team_id, "",
+		"Apple Wallet: the team identifier; must match the certificate's (empty: take the "
+		"certificate's)"),
+	STR_KEY("LOY_APNS_URL", apns_url, "https://api.push.apple.com",
+		"APNs base URL (Wallet pushes work only in production; a local server for tests)"),
+	STR_KEY("LOY_APNS_CA_FILE", apns_ca_file, "",
+		"extra CA bundle (PEM) to trust for LOY_APNS_URL, for a local server; empty: the "
+		"system's"),
+	INT_KEY("LOY_APNS_STREAMS", apns_streams, 1, 1000, "100",
+		"HTTP/2 streams in flight at once on the APNs connection (never above what APNs "
+		"advertises)"),
+	INT_KEY("LOY_APNS_TIMEOUT", apns_timeout, 1, 600, "30",
+		"seconds one round of pushes may wait for APNs before retrying later"),
+	STR_KEY("LOY_ANDROID_PUSH_URL", android_push_url,
+		"https://walletpasses.appspot.com/api/v1/push",
+		"push API of the Android app holding .pkpass cards (WalletPasses)"),
+	STR_KEY("LOY_ANDROID_PUSH_KEY", android_push_key, "",
+		"API key of that push API; empty: Android devices are not pushed (they still "
+		"poll)"),
+	STR_KEY("LOY_ANDROID_PUSH_CA_FILE", android_push_ca_file, "",
+		"extra CA bundle (PEM) to trust for LOY_ANDROID_PUSH_URL; empty: the system's"),
+	STR_KEY("LOY_PASS_CACHE_DIR", pass_cache_dir, "./var/passes",
+		"where the last signed build of every pass is kept (rebuilt when missing)"),
+	INT_KEY("LOY_OUTBOX_THREADS", outbox_threads, 1, 64, "2",
+		"outbox worker threads (wallet pushes and other external effects)"),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -27,6 +27,21 @@ struct conf {
 	int64_t housekeeping_interval;
 	char owner_email[CONF_STR_MAX];
 	char trusted_proxies[CONF_STR_MAX];
+	char apple_pass_cert[CONF_STR_MAX];
+	char apple_pass_key[CONF_STR_MAX];
+	char apple_pass_key_password[CONF_STR_MAX];
+	char apple_wwdr_cert[CONF_STR_MAX];
+	char apple_pass_type_id[CONF_STR_MAX];
+	char apple_team_id[CONF_STR_MAX];
+	char apns_url[CONF_STR_MAX];
+	char apns_ca_file[CONF_STR_MAX];
+	int64_t apns_streams;
+	int64_t apns_timeout;
+	char android_push_url[CONF_STR_MAX];
+	char android_push_key[CONF_STR_MAX];
+	char android_push_ca_file[CONF_STR_MAX];
+	char pass_cache_dir[CONF_STR_MAX];
+	int64_t outbox_threads;
 };
 
 /* Fills c with defaults, then applies the file at path (if not NULL), then the environment.

@@ -289,6 +289,69 @@ enum loy_err store_apple_updated(struct store_tx *tx, const char *library_id,
 /* Keeps a message a device sent to the log endpoint (serial NULL when it names no known pass). */
 enum loy_err store_apple_log(struct store_tx *tx, const char *serial, const char *message);
 
+/* The customer's pass; LOY_ENOTFOUND when none was made (the customer never asked for one). */
+enum loy_err store_apple_pass_get(struct store_tx *tx, int64_t customer_id, struct apple_pass *out);
+
+/* One device holding one pass, with the delivery chain of the pass's updates to it. Times in ms,
+ * 0 for never. */
+struct apple_registration {
+	int64_t device_id;
+	const char *serial, *library_id, *push_token;
+	const char *kind;	   /* "apple" or "android" */
+	int64_t token_updated_at;  /* when the device last (re)registered its push token */
+	int64_t created_at;	   /* registered */
+	int64_t pushed_at;	   /* last push attempt */
+	int64_t pushed_version;	   /* the pass's modified_at that push announced */
+	const char *push_status;   /* "done", "retry: <why>", ...; NULL before the first push */
+	int64_t listed_at;	   /* the device last asked which passes changed */
+	int64_t listed_since;	   /* ...since this tag: the version it held then */
+	int64_t fetched_at;	   /* the device last downloaded the pass */
+	int64_t fetched_modified_at; /* ...and the version it got */
+};
+
+/* Every registration of a pass, oldest first. */
+enum loy_err store_apple_registrations(struct store_tx *tx, const char *serial,
+				       struct apple_registration **rows, int *n);
+/* Registrations of a pass still owed a push of `version`: never pushed it (pushed_version below
+ * it or unset) or whose last push of it must be tried again (push_status not "done"). */
+enum loy_err store_apple_push_due(struct store_tx *tx, const char *serial, int64_t version,
+				  struct apple_registration **rows, int *n);
+/* Records a push of `version` to the device for the pass and how it went ("done",
+ * "retry: <why>", "cert_broken: <why>", "failed: <why>"). */
+enum loy_err store_apple_pushed(struct store_tx *tx, int64_t device_id, const char *serial,
+				int64_t version, const char *status);
+/* APNs said the device's push token is gone (410 at `since`, or a bad token: since = now): drops
+ * the device and its registrations, unless it registered its token again after `since`. */
+enum loy_err store_apple_device_gone(struct store_tx *tx, int64_t device_id, int64_t since);
+/* The device asked which of its passes of this type changed since `since` (the tag it holds). */
+enum loy_err store_apple_listed(struct store_tx *tx, const char *library_id,
+				const char *pass_type_id, int64_t since);
+/* A device downloaded the pass at `version`: recorded on the registrations of the devices that
+ * were sent to fetch it (they listed it in the last 10 minutes), or on its only registration. */
+enum loy_err store_apple_fetched(struct store_tx *tx, const char *serial, int64_t version);
+
+/* Queues job "apple.push" {"customer":id} in the caller's transaction when the customer has a
+ * pass (nothing otherwise): call it in every transaction that changes what the card shows. */
+enum loy_err store_apple_enqueue_push(struct store_tx *tx, int64_t business_id,
+				      int64_t customer_id);
+/* Queues job "apple.refresh" {"after":0}: every pass of the business is looked at again, in
+ * batches (a template, the business's contacts or locations changed). */
+enum loy_err store_apple_enqueue_refresh(struct store_tx *tx, int64_t business_id);
+/* Customers of the business with a pass and an id above `after`, ascending, at most limit. */
+enum loy_err store_apple_passes_after(struct store_tx *tx, int64_t business_id, int64_t after,
+				      int limit, int64_t **customer_ids, int *n);
+
+struct apple_log_entry {
+	int64_t id;
+	const char *serial; /* NULL: named no known pass */
+	const char *message;
+	int64_t created_at;
+};
+
+/* Log messages devices sent about the business's passes, newest first; serial NULL: all of them. */
+enum loy_err store_apple_log_list(struct store_tx *tx, int64_t business_id, const char *serial,
+				  int limit, struct apple_log_entry **rows, int *n);
+
 /* ---- the outbox ---- */
 /* Queues an external effect in the caller's transaction. */
 enum loy_err store_job_enqueue(struct store_tx *tx, int64_t business_id, const char *kind,
