@@ -252,6 +252,49 @@ enum loy_err store_template_list(struct store_tx *tx, int64_t business_id,
 enum loy_err store_template_update(struct store_tx *tx, struct card_template *t);
 /* LOY_ERULE when t is the default and other templates exist. */
 enum loy_err store_template_delete(struct store_tx *tx, int64_t business_id, int64_t id);
+/* The template's default flag and JSON, by business: its default template (LOY_ENOTFOUND when the
+ * business has none). */
+enum loy_err store_template_default(struct store_tx *tx, int64_t business_id,
+				    struct card_template *out);
+
+/* ---- card template images (Apple Wallet icon, logo, strip at @1x/@2x/@3x) ---- */
+struct template_image {
+	int64_t template_id;
+	const char *name; /* "icon", "icon@2x", "icon@3x", "logo", ..., "strip@3x" */
+	const unsigned char *png;
+	size_t len;
+	const char *sha1; /* hex, of the bytes */
+	int64_t updated_at;
+};
+
+/* Stores (replacing) one image of a template, already checked by pass_png_check, and moves the
+ * template's updated_at forward. LOY_ENOTFOUND: no such template in the business. */
+enum loy_err store_template_image_put(struct store_tx *tx, int64_t business_id,
+				      const struct template_image *img);
+/* LOY_ENOTFOUND when the template or the image does not exist. Moves updated_at forward. */
+enum loy_err store_template_image_delete(struct store_tx *tx, int64_t business_id,
+					 int64_t template_id, const char *name);
+/* Every image of the template (bytes in the tx arena), in name order. */
+enum loy_err store_template_images(struct store_tx *tx, int64_t business_id, int64_t template_id,
+				   struct template_image **rows, int *n);
+
+/* ---- business locations (where the card comes up on the lock screen) ---- */
+struct location {
+	int64_t id, business_id;
+	const char *name;
+	int32_t latitude_e6, longitude_e6; /* micro-degrees */
+	const char *relevant_text;	   /* or NULL */
+	int64_t created_at, updated_at;
+};
+
+enum loy_err store_location_insert(struct store_tx *tx, struct location *l); /* sets id, times */
+enum loy_err store_location_get(struct store_tx *tx, int64_t business_id, int64_t id,
+				struct location *out);
+/* The business's locations, oldest first (the first 10 are the ones a pass carries). */
+enum loy_err store_location_list(struct store_tx *tx, int64_t business_id,
+				 struct location **items, int *n);
+enum loy_err store_location_update(struct store_tx *tx, struct location *l);
+enum loy_err store_location_delete(struct store_tx *tx, int64_t business_id, int64_t id);
 
 /* ---- Apple Wallet passes and the devices that hold them ---- */
 struct apple_pass {
@@ -286,6 +329,10 @@ enum loy_err store_apple_unregister(struct store_tx *tx, const char *library_id,
 enum loy_err store_apple_updated(struct store_tx *tx, const char *library_id,
 				 const char *pass_type_id, int64_t since, const char ***serials,
 				 int *n, int64_t *last);
+/* Gives the customer's pass a new random download-link token (the old link stops working);
+ * LOY_ENOTFOUND when the customer has no pass. Sets out to the updated pass. */
+enum loy_err store_apple_link_rotate(struct store_tx *tx, int64_t business_id, int64_t customer_id,
+				     struct apple_pass *out);
 /* Keeps a message a device sent to the log endpoint (serial NULL when it names no known pass). */
 enum loy_err store_apple_log(struct store_tx *tx, const char *serial, const char *message);
 

@@ -14,6 +14,8 @@ static const char sql_insert[] =
 	"created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id";
 static const char sql_get[] = "SELECT " TEMPLATE_COLS
 			      " FROM card_templates WHERE business_id = $1 AND id = $2";
+static const char sql_default[] = "SELECT " TEMPLATE_COLS " FROM card_templates "
+				  "WHERE business_id = $1 AND is_default = 1";
 static const char sql_list[] = "SELECT " TEMPLATE_COLS " FROM card_templates "
 			       "WHERE business_id = $1 ORDER BY id LIMIT 1000";
 static const char sql_update[] =
@@ -131,4 +133,19 @@ enum loy_err store_template_delete(struct store_tx *tx, int64_t business_id, int
 	if (t.is_default && n > 1)
 		return LOY_ERULE;
 	return db_exec(tx->c, tx->a, sql_delete, p, 2, NULL);
+}
+
+enum loy_err store_template_default(struct store_tx *tx, int64_t business_id,
+				    struct card_template *out)
+{
+	struct db_param p[] = { P_INT(business_id) };
+	struct db_rows r;
+	enum loy_err err = db_exec(tx->c, tx->a, sql_default, p, 1, &r);
+
+	if (err != LOY_OK)
+		return err;
+	if (r.nrows == 0)
+		return LOY_ENOTFOUND;
+	read_row(&r, 0, out);
+	return LOY_OK;
 }
