@@ -2,7 +2,11 @@
  * what Apple's "Adding a web service" describes: devices (library id + push token), passes
  * (type, serial, update tag) and the many-to-many registrations between them. The update tag is
  * modified_at in ms, moved strictly forward on every change (two changes within one millisecond
- * still get two tags), so "serials updated since T" never misses one. */
+ * still get two tags), so "serials updated since T" never misses one. Tags are whole seconds, so
+ * that the pass's Last-Modified (an HTTP-date, to the second) names exactly one version. */
+#include <stdio.h>
+#include <string.h>
+
 #include "base/rand.h"
 #include "store/db.h"
 #include "store/store.h"
@@ -22,7 +26,7 @@ static const char sql_by_serial[] = "SELECT " PASS_COLS
 static const char sql_by_link[] = "SELECT " PASS_COLS " FROM apple_passes WHERE link_token = $1";
 static const char sql_content[] =
 	"UPDATE apple_passes SET content_hash = $2, "
-	"modified_at = CASE WHEN $3 > modified_at THEN $3 ELSE modified_at + 1 END "
+	"modified_at = CASE WHEN $3 > modified_at THEN $3 ELSE modified_at + 1000 END "
 	"WHERE customer_id = $1 AND (content_hash IS NULL OR content_hash <> $2)";
 static const char sql_device_upsert[] =
 	"INSERT INTO apple_devices (library_id, push_token, kind, created_at, updated_at) "
@@ -43,7 +47,45 @@ static const char sql_updated[] =
 	"WHERE d.library_id = $1 AND p.pass_type_id = $2 AND p.modified_at > $3 "
 	"ORDER BY p.modified_at LIMIT 1000";
 static const char sql_log[] =
-	"INSERT INTO apple_pass_log (serial, message, created_at) VALUES ($1, $2, $3)";
+	"INSERT INTO apple_pass_log (serial, message, created_at, business_id) VALUES ($1, $2, $3, "
+	"(SELECT business_id FROM apple_passes WHERE serial = $1))";
+static const char sql_get[] = "SELECT " PASS_COLS " FROM apple_passes WHERE customer_id = $1";
+/* Only what a push needs; the admin report (store/apple_report.c) reads the whole chain. */
+static const char sql_push_due[] =
+	"SELECT d.id, d.library_id, d.push_token, d.kind, d.updated_at, r.pushed_version, "
+	"r.push_status FROM apple_registrations r JOIN apple_devices d ON d.id = r.device_id "
+	"WHERE r.serial = $1 AND (r.pushed_version IS NULL OR r.pushed_version < $2 OR "
+	"r.push_status IS NULL OR r.push_status <> 'done') ORDER BY d.id";
+static const char sql_pushed[] =
+	"UPDATE apple_registrations SET pushed_at = $3, pushed_version = $4, push_status = $5 "
+	"WHERE device_id = $1 AND serial = $2";
+static const char sql_gone_registrations[] =
+	"DELETE FROM apple_registrations WHERE device_id = $1 AND EXISTS "
+	"(SELECT 1 FROM apple_devices WHERE id = $1 AND updated_at <= $2)";
+static const char sql_gone_device[] =
+	"DELETE FROM apple_devices WHERE id = $1 AND updated_at <= $2";
+static const char sql_enqueue_push[] =
+	"INSERT INTO jobs (business_id, kind, payload, state, attempts, run_at, created_at, "
+	"updated_at) SELECT CAST($1 AS BIGINT), 'apple.push', CAST($2 AS TEXT), 'queued', 0, "
+	"CAST($3 AS BIGINT), CAST($3 AS BIGINT), CAST($3 AS BIGINT) "
+	"WHERE EXISTS (SELECT 1 FROM apple_passes WHERE customer_id = $4)";
+/* A refresh already waiting to start covers this change too. */
+static const char sql_enqueue_refresh[] =
+	"INSERT INTO jobs (business_id, kind, payload, state, attempts, run_at, created_at, "
+	"updated_at) SELECT CAST($1 AS BIGINT), 'apple.refresh', '{\"after\":0}', 'queued', 0, "
+	"CAST($2 AS BIGINT), CAST($2 AS BIGINT), CAST($2 AS BIGINT) "
+	"WHERE EXISTS (SELECT 1 FROM apple_passes WHERE business_id = $1) AND NOT EXISTS "
+	"(SELECT 1 FROM jobs WHERE business_id = $1 AND kind = 'apple.refresh' AND state = 'queued' "
+	"AND attempts = 0 AND payload = '{\"after\":0}')";
+static const char sql_passes_after[] =
+	"SELECT customer_id FROM apple_passes WHERE business_id = $1 AND customer_id > $2 "
+	"ORDER BY customer_id LIMIT $3";
+
+/* Versions are whole seconds: now, rounded up. */
+static int64_t version_now(const struct store_tx *tx)
+{
+	return (tx->now + 999) / 1000 * 1000;
+}
 
 static enum loy_err one(struct store_tx *tx, const char *sql, const struct db_param *p, int n,
 			struct apple_pass *out)
@@ -78,9 +120,9 @@ enum loy_err store_apple_pass_ensure(struct store_tx *tx, int64_t business_id, i
 	rand_hex(serial, 16);
 	rand_token(auth, 24); /* 32 characters; Apple asks for at least 16 */
 	rand_token(link, 24);
-	struct db_param p[] = { P_INT(customer_id), P_INT(business_id), P_TEXT(pass_type_id),
-				P_TEXT(serial),	    P_TEXT(auth),	P_TEXT(link),
-				P_INT(tx->now) };
+	struct db_param p[] = { P_INT(customer_id),    P_INT(business_id), P_TEXT(pass_type_id),
+				P_TEXT(serial),	       P_TEXT(auth),	   P_TEXT(link),
+				P_INT(version_now(tx)) };
 	err = db_exec(tx->c, tx->a, sql_insert, p, 7, NULL);
 	if (err != LOY_OK)
 		return err;
@@ -104,7 +146,7 @@ enum loy_err store_apple_pass_by_link(struct store_tx *tx, const char *link_toke
 enum loy_err store_apple_pass_content(struct store_tx *tx, int64_t customer_id,
 				      const char *content_hash, bool *changed)
 {
-	struct db_param p[] = { P_INT(customer_id), P_TEXT(content_hash), P_INT(tx->now) };
+	struct db_param p[] = { P_INT(customer_id), P_TEXT(content_hash), P_INT(version_now(tx)) };
 	struct db_rows r;
 	enum loy_err err = db_exec(tx->c, tx->a, sql_content, p, 3, &r);
 	if (err == LOY_OK)
@@ -170,4 +212,89 @@ enum loy_err store_apple_log(struct store_tx *tx, const char *serial, const char
 {
 	struct db_param p[] = { P_TEXT(serial), P_TEXT(message), P_INT(tx->now) };
 	return db_exec(tx->c, tx->a, sql_log, p, 3, NULL);
+}
+
+enum loy_err store_apple_pass_get(struct store_tx *tx, int64_t customer_id, struct apple_pass *out)
+{
+	struct db_param p[] = { P_INT(customer_id) };
+	return one(tx, sql_get, p, 1, out);
+}
+
+enum loy_err store_apple_push_due(struct store_tx *tx, const char *serial, int64_t version,
+				  struct apple_registration **rows, int *n)
+{
+	struct db_param p[] = { P_TEXT(serial), P_INT(version) };
+	struct db_rows r;
+	enum loy_err err = db_exec(tx->c, tx->a, sql_push_due, p, 2, &r);
+
+	if (err != LOY_OK)
+		return err;
+	*rows = arena_alloc(tx->a, sizeof(**rows) * (size_t)(r.nrows ? r.nrows : 1));
+	if (!*rows)
+		return LOY_ENOMEM;
+	for (int i = 0; i < r.nrows; i++) {
+		struct apple_registration *g = &(*rows)[i];
+		*g = (struct apple_registration){ .device_id = db_int(&r, i, 0),
+						  .serial = serial,
+						  .library_id = db_cell(&r, i, 1),
+						  .push_token = db_cell(&r, i, 2),
+						  .kind = db_cell(&r, i, 3),
+						  .token_updated_at = db_int(&r, i, 4),
+						  .pushed_version = db_int(&r, i, 5),
+						  .push_status = db_cell(&r, i, 6) };
+	}
+	*n = r.nrows;
+	return LOY_OK;
+}
+
+enum loy_err store_apple_pushed(struct store_tx *tx, int64_t device_id, const char *serial,
+				int64_t version, const char *status)
+{
+	struct db_param p[] = { P_INT(device_id), P_TEXT(serial), P_INT(tx->now), P_INT(version),
+				P_TEXT(status) };
+	return db_exec(tx->c, tx->a, sql_pushed, p, 5, NULL);
+}
+
+enum loy_err store_apple_device_gone(struct store_tx *tx, int64_t device_id, int64_t since)
+{
+	struct db_param p[] = { P_INT(device_id), P_INT(since) };
+	enum loy_err err = db_exec(tx->c, tx->a, sql_gone_registrations, p, 2, NULL);
+
+	if (err != LOY_OK)
+		return err;
+	return db_exec(tx->c, tx->a, sql_gone_device, p, 2, NULL);
+}
+
+enum loy_err store_apple_enqueue_push(struct store_tx *tx, int64_t business_id, int64_t customer_id)
+{
+	char payload[48];
+	snprintf(payload, sizeof(payload), "{\"customer\":%lld}", (long long)customer_id);
+	struct db_param p[] = { P_INT(business_id), P_TEXT(payload), P_INT(tx->now),
+				P_INT(customer_id) };
+	return db_exec(tx->c, tx->a, sql_enqueue_push, p, 4, NULL);
+}
+
+enum loy_err store_apple_enqueue_refresh(struct store_tx *tx, int64_t business_id)
+{
+	struct db_param p[] = { P_INT(business_id), P_INT(tx->now) };
+	return db_exec(tx->c, tx->a, sql_enqueue_refresh, p, 2, NULL);
+}
+
+enum loy_err store_apple_passes_after(struct store_tx *tx, int64_t business_id, int64_t after,
+				      int limit, int64_t **customer_ids, int *n)
+{
+	struct db_param p[] = { P_INT(business_id), P_INT(after), P_INT(limit) };
+	struct db_rows r;
+	enum loy_err err = db_exec(tx->c, tx->a, sql_passes_after, p, 3, &r);
+
+	if (err != LOY_OK)
+		return err;
+	*customer_ids =
+		arena_alloc(tx->a, sizeof(**customer_ids) * (size_t)(r.nrows ? r.nrows : 1));
+	if (!*customer_ids)
+		return LOY_ENOMEM;
+	for (int i = 0; i < r.nrows; i++)
+		(*customer_ids)[i] = db_int(&r, i, 0);
+	*n = r.nrows;
+	return LOY_OK;
 }
