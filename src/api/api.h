@@ -206,5 +206,9 @@ void api_user_delete(struct http_request *req, struct http_response *res);
 void api_apikeys_list(struct http_request *req, struct http_response *res);
 void api_apikeys_create(struct http_request *req, struct http_response *res);
 void api_apikey_delete(struct http_request *req, struct http_response *res);
+void api_customer_wallet_get(struct http_request *req, struct http_response *res);
+void api_customer_wallet_link_rotate(struct http_request *req, struct http_response *res);
+void api_wallet_status(struct http_request *req, struct http_response *res);
+void api_wallet_apple_logs(struct http_request *req, struct http_response *res);
 
 #endif

@@ -57,6 +57,12 @@ const struct route api_routes[] = {
 	{ "GET", "/api/v1/apikeys", api_apikeys_list, ADMIN, 0, INLINE, 0 },
 	{ "POST", "/api/v1/apikeys", api_apikeys_create, ADMIN, API_BODY_SMALL, POOLED, 0 },
 	{ "DELETE", "/api/v1/apikeys/{id}", api_apikey_delete, ADMIN, 0, POOLED, 0 },
+
+	{ "GET", "/api/v1/customers/{id}/wallet", api_customer_wallet_get, VIEWER, 0, INLINE, 0 },
+	{ "POST", "/api/v1/customers/{id}/wallet/apple/link", api_customer_wallet_link_rotate,
+	  ADMIN, API_BODY_SMALL, DEFER, 0 },
+	{ "GET", "/api/v1/wallet/status", api_wallet_status, ADMIN, 0, INLINE, 0 },
+	{ "GET", "/api/v1/wallet/apple/logs", api_wallet_apple_logs, ADMIN, 0, INLINE, 0 },
 };
 
 const size_t api_nroutes = sizeof(api_routes) / sizeof(api_routes[0]);
