@@ -267,16 +267,27 @@ struct template_image {
 	int64_t updated_at;
 };
 
-/* Stores (replacing) one image of a template, already checked by pass_png_check, and moves the
- * template's updated_at forward. LOY_ENOTFOUND: no such template in the business. */
+/* Stores (replacing) one image of a template, already checked by pass_png_check, with the SHA-1
+ * the caller computed (img->sha1), and moves the template's updated_at strictly forward (the key
+ * of cached builds). LOY_ENOTFOUND: no such template in the business. */
 enum loy_err store_template_image_put(struct store_tx *tx, int64_t business_id,
 				      const struct template_image *img);
-/* LOY_ENOTFOUND when the template or the image does not exist. Moves updated_at forward. */
+/* LOY_ENOTFOUND when the template or the image does not exist (nothing changes then); otherwise
+ * moves updated_at strictly forward. */
 enum loy_err store_template_image_delete(struct store_tx *tx, int64_t business_id,
 					 int64_t template_id, const char *name);
-/* Every image of the template (bytes in the tx arena), in name order. */
+/* Every image of the template (bytes in the tx arena: up to some 5 MB when every slot is full), in
+ * name order; *n is 0 when the template has none or is not the business's. LOY_EIO if a stored
+ * image does not decode. */
 enum loy_err store_template_images(struct store_tx *tx, int64_t business_id, int64_t template_id,
 				   struct template_image **rows, int *n);
+/* One image with its bytes (tx arena). LOY_ENOTFOUND when the template has no such image. */
+enum loy_err store_template_image_get(struct store_tx *tx, int64_t business_id,
+				      int64_t template_id, const char *name,
+				      struct template_image *out);
+/* Like store_template_images without the bytes (png NULL, len the size): for listings. */
+enum loy_err store_template_image_list(struct store_tx *tx, int64_t business_id,
+				       int64_t template_id, struct template_image **rows, int *n);
 
 /* ---- business locations (where the card comes up on the lock screen) ---- */
 struct location {
@@ -287,12 +298,18 @@ struct location {
 	int64_t created_at, updated_at;
 };
 
-enum loy_err store_location_insert(struct store_tx *tx, struct location *l); /* sets id, times */
+#define STORE_LOCATIONS_MAX 100 /* per business */
+
+/* Sets id and times. LOY_ERULE when the business has STORE_LOCATIONS_MAX already (checked under a
+ * lock of the business row, so concurrent inserts cannot pass it together). */
+enum loy_err store_location_insert(struct store_tx *tx, struct location *l);
 enum loy_err store_location_get(struct store_tx *tx, int64_t business_id, int64_t id,
 				struct location *out);
 /* The business's locations, oldest first (the first 10 are the ones a pass carries). */
 enum loy_err store_location_list(struct store_tx *tx, int64_t business_id,
 				 struct location **items, int *n);
+/* Writes name, coordinates and relevant_text of l (matched by business and id); sets updated_at.
+ * LOY_ENOTFOUND when there is no such location. */
 enum loy_err store_location_update(struct store_tx *tx, struct location *l);
 enum loy_err store_location_delete(struct store_tx *tx, int64_t business_id, int64_t id);
 
