@@ -1,9 +1,14 @@
 /* Apple Wallet passes, devices, registrations and device logs (see store.h). The tables follow
  * what Apple's "Adding a web service" describes: devices (library id + push token), passes
- * (type, serial, update tag) and the many-to-many registrations between them. The update tag is
- * modified_at in ms, moved strictly forward on every change (two changes within one millisecond
- * still get two tags), so "serials updated since T" never misses one. Tags are whole seconds, so
- * that the pass's Last-Modified (an HTTP-date, to the second) names exactly one version. */
+ * (type, serial, update tag) and the many-to-many registrations between them.
+ *
+ * A pass's version (modified_at, ms) is both its update tag and its Last-Modified. Versions of one
+ * pass are at least a second apart — max(now, previous + 1 s) — so that Last-Modified, an HTTP-date
+ * to the second, names exactly one version and If-Modified-Since never hides a change. A pass
+ * changed twice within a second is therefore dated up to a second ahead; and a change committing
+ * just after a device listed its passes may carry a time a little before that listing. So the tag
+ * handed to a device (lastUpdated) stays TAG_LAG_MS behind the clock: a pass changed in that window
+ * is listed again on the device's next call (it then gets a 304), and none is ever missed. */
 #include <stdio.h>
 #include <string.h>
 
@@ -26,7 +31,7 @@ static const char sql_by_serial[] = "SELECT " PASS_COLS
 static const char sql_by_link[] = "SELECT " PASS_COLS " FROM apple_passes WHERE link_token = $1";
 static const char sql_content[] =
 	"UPDATE apple_passes SET content_hash = $2, "
-	"modified_at = CASE WHEN $3 > modified_at THEN $3 ELSE modified_at + 1000 END "
+	"modified_at = CASE WHEN $3 >= modified_at + 1000 THEN $3 ELSE modified_at + 1000 END "
 	"WHERE customer_id = $1 AND (content_hash IS NULL OR content_hash <> $2)";
 static const char sql_device_upsert[] =
 	"INSERT INTO apple_devices (library_id, push_token, kind, created_at, updated_at) "
@@ -81,11 +86,7 @@ static const char sql_passes_after[] =
 	"SELECT customer_id FROM apple_passes WHERE business_id = $1 AND customer_id > $2 "
 	"ORDER BY customer_id LIMIT $3";
 
-/* Versions are whole seconds: now, rounded up. */
-static int64_t version_now(const struct store_tx *tx)
-{
-	return (tx->now + 999) / 1000 * 1000;
-}
+#define TAG_LAG_MS 5000
 
 static enum loy_err one(struct store_tx *tx, const char *sql, const struct db_param *p, int n,
 			struct apple_pass *out)
@@ -122,7 +123,7 @@ enum loy_err store_apple_pass_ensure(struct store_tx *tx, int64_t business_id, i
 	rand_token(link, 24);
 	struct db_param p[] = { P_INT(customer_id),    P_INT(business_id), P_TEXT(pass_type_id),
 				P_TEXT(serial),	       P_TEXT(auth),	   P_TEXT(link),
-				P_INT(version_now(tx)) };
+				P_INT(tx->now) };
 	err = db_exec(tx->c, tx->a, sql_insert, p, 7, NULL);
 	if (err != LOY_OK)
 		return err;
@@ -146,7 +147,7 @@ enum loy_err store_apple_pass_by_link(struct store_tx *tx, const char *link_toke
 enum loy_err store_apple_pass_content(struct store_tx *tx, int64_t customer_id,
 				      const char *content_hash, bool *changed)
 {
-	struct db_param p[] = { P_INT(customer_id), P_TEXT(content_hash), P_INT(version_now(tx)) };
+	struct db_param p[] = { P_INT(customer_id), P_TEXT(content_hash), P_INT(tx->now) };
 	struct db_rows r;
 	enum loy_err err = db_exec(tx->c, tx->a, sql_content, p, 3, &r);
 	if (err == LOY_OK)
@@ -198,12 +199,16 @@ enum loy_err store_apple_updated(struct store_tx *tx, const char *library_id,
 	*serials = arena_alloc(tx->a, sizeof(**serials) * (size_t)(r.nrows ? r.nrows : 1));
 	if (!*serials)
 		return LOY_ENOMEM;
-	*last = since;
+	*last = 0;
 	for (int i = 0; i < r.nrows; i++) {
 		(*serials)[i] = db_cell(&r, i, 0);
 		if (db_int(&r, i, 1) > *last)
 			*last = db_int(&r, i, 1);
 	}
+	if (*last > tx->now - TAG_LAG_MS)
+		*last = tx->now - TAG_LAG_MS;
+	if (*last < since)
+		*last = since;
 	*n = r.nrows;
 	return LOY_OK;
 }

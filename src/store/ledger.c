@@ -85,7 +85,8 @@ enum loy_err store_ledger_post(struct store_tx *tx, struct ledger_entry *e, int6
 	e->id = db_int(&r, 0, 0);
 	e->created_at = tx->now;
 	e->reversed_by = 0;
-	return LOY_OK;
+	/* The balance shows on the card: its wallet pass is updated in this same transaction. */
+	return store_apple_enqueue_push(tx, e->business_id, e->customer_id);
 }
 
 enum loy_err store_ledger_get(struct store_tx *tx, int64_t business_id, int64_t id,

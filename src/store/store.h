@@ -97,8 +97,8 @@ enum loy_err store_customer_by_phone(struct store_tx *tx, int64_t business_id, c
 /* LOY_ECONFLICT if another customer of the business (not except_id) has this e-mail. */
 enum loy_err store_customer_email_taken(struct store_tx *tx, int64_t business_id, const char *email,
 					int64_t except_id);
-/* Writes the editable fields (name, phone, email, birthday, status, tags, notes, search).
- * LOY_ECONFLICT if the new phone is taken. */
+/* Writes the editable fields (name, phone, email, birthday, status, tags, notes, search) and
+ * queues the card's wallet update. LOY_ECONFLICT if the new phone is taken. */
 enum loy_err store_customer_update(struct store_tx *tx, const struct customer *c);
 /* Erases personal data (152-FZ) and hides the customer; the ledger stays. */
 enum loy_err store_customer_erase(struct store_tx *tx, int64_t business_id, int64_t id);
@@ -136,7 +136,8 @@ struct ledger_entry {
 	int64_t created_at;
 };
 
-/* Applies e->amount to the customer's balance and appends the entry, atomically: sets id,
+/* Applies e->amount to the customer's balance, appends the entry and queues the card's wallet
+ * update (store_apple_enqueue_push), atomically: sets id,
  * balance_after and created_at. LOY_EBALANCE if the balance would go below zero; LOY_ENOTFOUND for an
  * unknown customer; LOY_ECONFLICT if e->reversal_of is already reversed. spent adds to total_spent. */
 enum loy_err store_ledger_post(struct store_tx *tx, struct ledger_entry *e, int64_t spent);
@@ -342,7 +343,8 @@ enum loy_err store_apple_register(struct store_tx *tx, const char *library_id,
 enum loy_err store_apple_unregister(struct store_tx *tx, const char *library_id,
 				    const char *serial);
 /* Serial numbers of this type's passes the device holds that changed after `since` (ms; 0: all),
- * and the newest modified_at among them (the next tag). */
+ * and the next tag: the newest modified_at among them, but never within a few seconds of now, so
+ * that a change committing around this call is listed again rather than missed (apple.c). */
 enum loy_err store_apple_updated(struct store_tx *tx, const char *library_id,
 				 const char *pass_type_id, int64_t since, const char ***serials,
 				 int *n, int64_t *last);
