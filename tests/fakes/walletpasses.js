@@ -206,14 +206,14 @@ export async function startFakeWalletPasses({
       return;
     }
     if (mode.name !== 'ok') {
-      const status = MODE_STATUS[mode.name];
+      const { opts } = mode;
       const headers = {};
-      if (mode.name === 'tooMany' && mode.opts.retryAfter !== null) {
-        rec.retryAfter = String(mode.opts.retryAfter ?? 30);
+      if (mode.name === 'tooMany' && opts.retryAfter !== null) {
+        rec.retryAfter = String(opts.retryAfter ?? 30);
         headers['retry-after'] = rec.retryAfter;
       }
       consumeMode();
-      answerError(rec, res, status, mode.opts.message ?? MODE_MESSAGE[rec.mode], headers);
+      answerError(rec, res, MODE_STATUS[rec.mode], opts.message ?? MODE_MESSAGE[rec.mode], headers);
       return;
     }
     if (rec.protocolError) {

@@ -207,11 +207,12 @@ describe('fake WalletPasses push API', () => {
   });
 
   describe('modes', () => {
-    test('unauthorized and forbidden: 401 / 403 for every request, even a good one', async () => {
+    test('unauthorized and forbidden: 401 / 403 for every request, even a good one; opts.message replaces the message', async () => {
       wp.setMode('unauthorized');
       await expectError(s, {}, 401, /invalid API key/);
-      wp.setMode('forbidden', { count: 1 });
-      await expectError(s, {}, 403, /disabled/);
+      wp.setMode('forbidden', { count: 1, message: 'key blocked for abuse' });
+      await expectError(s, {}, 403, /^key blocked for abuse$/);
+      assert.equal(wp.mode().name, 'ok');
       assert.equal((await post(s)).status, 200);
     });
 
