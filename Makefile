@@ -20,11 +20,17 @@ asan: deps
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DLOY_SANITIZE=ON >/dev/null
 	@cmake --build $(ASAN_BUILD) -j $(JOBS)
 
-# A development secret kept in var/ so that access tokens survive a restart of `make run`.
+# A development secret kept in var/ so that access tokens survive a restart of `make run`, and
+# development Apple Wallet certificates (`loy certs dev`) so that passes are issued with no Apple
+# account (an iPhone refuses them; docs/integration.md says how to install real ones).
 run: build
 	@mkdir -p var
 	@[ -s var/secret.key ] || (umask 077 && od -An -tx1 -N32 /dev/urandom | tr -d ' \n' > var/secret.key)
+	@./$(BUILD)/loy certs dev --out var/certs >/dev/null
 	@LOY_LISTEN=$${LOY_LISTEN:-127.0.0.1:8080} LOY_SECRET_KEY=$${LOY_SECRET_KEY:-$$(cat var/secret.key)} \
+		LOY_APPLE_PASS_CERT=$${LOY_APPLE_PASS_CERT:-var/certs/pass.pem} \
+		LOY_APPLE_PASS_KEY=$${LOY_APPLE_PASS_KEY:-var/certs/pass.key} \
+		LOY_APPLE_WWDR_CERT=$${LOY_APPLE_WWDR_CERT:-var/certs/wwdr.pem} \
 		./$(BUILD)/loy serve
 
 lint:

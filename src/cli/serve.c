@@ -14,8 +14,16 @@
 #include "crypto/password.h"
 #include "crypto/token.h"
 #include "jobs/housekeeping.h"
+#include "jobs/outbox.h"
+#include "wallet/apple/wallet.h"
 
 #define RATELIMIT_SLOTS 65536
+/* The outbox: jobs claimed per round, how long a claim holds (longer than an APNs round may take,
+ * LOY_APNS_TIMEOUT at most 600 s) and how often an idle worker looks for due jobs — which bounds
+ * how late a card's push starts after the change that queued it. */
+#define OUTBOX_BATCH 16
+#define OUTBOX_LEASE_MS (11 * 60 * 1000)
+#define OUTBOX_IDLE_MS 250
 
 struct owner_ctx {
 	struct user u;
@@ -86,6 +94,19 @@ static int init_token_key(const struct conf *c)
 	return token_init((const unsigned char *)c->secret_key, n) == LOY_OK ? 0 : 1;
 }
 
+static enum loy_err start_outbox(struct store *st, const struct conf *c, struct apple_wallet *apple,
+				 struct outbox **out)
+{
+	struct outbox_options o = { .kinds = apple_wallet_jobs,
+				    .nkinds = apple_wallet_njobs,
+				    .ctx = apple,
+				    .threads = (int)c->outbox_threads,
+				    .batch = OUTBOX_BATCH,
+				    .lease_ms = OUTBOX_LEASE_MS,
+				    .idle_ms = OUTBOX_IDLE_MS };
+	return outbox_start(st, &o, out);
+}
+
 int cli_serve(int argc, char **argv)
 {
 	static const struct option opts[] = { { "config", required_argument, NULL, 'c' },
@@ -97,6 +118,8 @@ int cli_serve(int argc, char **argv)
 	struct app app = { 0 };
 	struct http_server *srv = NULL;
 	struct housekeeping *hk = NULL;
+	struct apple_wallet *apple = NULL;
+	struct outbox *ob = NULL;
 	struct http_options hopt;
 	sigset_t sigs;
 	int sig, opt, rc = 1;
@@ -121,7 +144,11 @@ int cli_serve(int argc, char **argv)
 
 	if (cli_open(config, &c, &st) != 0 || ensure_owner(st, &c) != 0 || init_token_key(&c) != 0)
 		goto out;
-	app = (struct app){ .st = st, .conf = &c, .rl = ratelimit_new(RATELIMIT_SLOTS) };
+	if (apple_wallet_open(&c, st, &apple) != LOY_OK)
+		goto out;
+	app = (struct app){
+		.st = st, .conf = &c, .rl = ratelimit_new(RATELIMIT_SLOTS), .apple = apple
+	};
 	app.secure_cookies = strncmp(c.base_url, "https://", 8) == 0;
 	if (!app.rl)
 		goto out;
@@ -134,6 +161,9 @@ int cli_serve(int argc, char **argv)
 				      .app = &app,
 				      .defer_inline = store_can_write_async(st),
 				      .trusted_proxies = c.trusted_proxies };
+	if (apple && start_outbox(st, &c, apple, &ob) != LOY_OK)
+		goto out;
+	app.outbox = ob;
 	if (http_start(&hopt, &srv) != LOY_OK)
 		goto out;
 	if (housekeeping_start(st, c.housekeeping_interval * 1000, &hk) != LOY_OK) {
@@ -148,6 +178,10 @@ int cli_serve(int argc, char **argv)
 	housekeeping_stop(hk);
 	rc = 0;
 out:
+	/* The workers may be in the middle of a push: stop them before what they use goes away. */
+	if (ob)
+		outbox_stop(ob);
+	apple_wallet_close(apple);
 	ratelimit_free(app.rl);
 	store_close(st);
 	token_shutdown();
