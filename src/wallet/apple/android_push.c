@@ -67,8 +67,8 @@ struct android_push {
 	size_t idx[ANDROID_PUSH_CHUNK * ANDROID_PUSH_BATCH];
 };
 
-/* A whole batch's answer. The first row that matches wins; status classes are 2, 4 and 5 for
- * 2xx, 4xx and 5xx. Not listed: failed. */
+/* A whole batch's answer, by exact status or by class (the hundreds digit: 2 for 2xx). The first
+ * row that matches wins. Not listed (1xx, 3xx, other 4xx): failed. */
 static const struct status_rule {
 	int status; /* an exact status, or 0 for the class */
 	int class;
