@@ -112,7 +112,6 @@ enum loy_err apple_wallet_open(const struct conf *c, struct store *st, struct ap
 	snprintf(w->web_service_url, sizeof(w->web_service_url), "%.*s/passkit", (int)base_len,
 		 c->base_url);
 	snprintf(w->cache_dir, sizeof(w->cache_dir), "%s", c->pass_cache_dir);
-	w->android_push = c->android_push_key[0] != '\0';
 
 	err = open_signer(c, &w->signer);
 	if (err == LOY_OK)
@@ -123,6 +122,15 @@ enum loy_err apple_wallet_open(const struct conf *c, struct store *st, struct ap
 					  .max_streams = (int)c->apns_streams,
 					  .timeout_ms = c->apns_timeout * 1000 };
 		err = apns_open(&ac, w->signer, &w->apns);
+	}
+	if (err == LOY_OK && c->android_push_key[0]) {
+		struct android_push_config pc = { .url = c->android_push_url,
+						  .api_key = c->android_push_key,
+						  .ca_file = c->android_push_ca_file[0]
+								     ? c->android_push_ca_file
+								     : NULL,
+						  .timeout_ms = c->apns_timeout * 1000 };
+		err = android_push_open(&pc, &w->android);
 	}
 	if (err == LOY_OK)
 		err = card_cache_new(&w->cache);
@@ -151,6 +159,7 @@ void apple_wallet_close(struct apple_wallet *w)
 	if (!w)
 		return;
 	apns_close(w->apns);
+	android_push_close(w->android);
 	card_cache_free(w->cache);
 	signer_close(w->signer);
 	free(w);
@@ -169,7 +178,7 @@ void apple_wallet_status(struct apple_wallet *w, struct apple_wallet_status *out
 	out->cert_not_after = signer_not_after(w->signer);
 	out->cert_broken =
 		apns_cert_broken(w->apns, out->cert_broken_reason, sizeof(out->cert_broken_reason));
-	out->android_push = w->android_push;
+	out->android_push = w->android != NULL;
 }
 
 /* Reads a stored build; false when there is none (or it cannot be read: it is built again). */

@@ -4,6 +4,7 @@
 #define LOY_WALLET_APPLE_WALLET_IMPL_H
 
 #include "crypto/signer.h"
+#include "wallet/apple/android_push.h"
 #include "wallet/apple/apns.h"
 #include "wallet/apple/card.h"
 #include "wallet/apple/wallet.h"
@@ -16,7 +17,7 @@ struct apple_wallet {
 	struct card_source src;
 	char web_service_url[CONF_STR_MAX + 16];
 	char cache_dir[CONF_STR_MAX];
-	bool android_push;
+	struct android_push *android; /* NULL: LOY_ANDROID_PUSH_KEY is not set */
 };
 
 #endif

@@ -60,9 +60,14 @@ static enum loy_err due_tx(struct store_tx *tx, void *arg)
 	return store_apple_push_due(tx, p.serial, p.modified_at, &x->rows, &x->n);
 }
 
+/* One device's push: what to do with its registration (APNs' classes; an Android app's answers
+ * map onto them) and the status name and reason recorded on it. */
 struct outcome {
 	const struct apple_registration *reg;
-	struct apns_result r;
+	enum apns_status action;
+	const char *name;
+	char reason[APNS_REASON_MAX];
+	int64_t timestamp_ms; /* APNs 410: when the token stopped being valid */
 };
 
 struct record_ctx {
@@ -78,19 +83,21 @@ static enum loy_err record_tx(struct store_tx *tx, void *arg)
 	enum loy_err err = LOY_OK;
 
 	for (int i = 0; i < x->n && err == LOY_OK; i++) {
-		const struct apns_result *r = &x->out[i].r;
-		int64_t device = x->out[i].reg->device_id;
+		const struct outcome *o = &x->out[i];
+		int64_t device = o->reg->device_id;
 		const char *status;
 
-		if (r->status == APNS_UNREGISTERED || r->status == APNS_BAD_TOKEN) {
-			int64_t since = r->timestamp_ms > 0 ? r->timestamp_ms : tx->now;
+		if (o->action == APNS_UNREGISTERED || o->action == APNS_BAD_TOKEN) {
+			int64_t since = o->timestamp_ms > 0 ? o->timestamp_ms : tx->now;
 			err = store_apple_device_gone(tx, device, since);
 			continue;
 		}
-		status = r->status == APNS_DONE ? "done"
-			 : r->reason[0] ? arena_printf(tx->a, "%s: %s", apns_status_name(r->status),
-						       r->reason)
-					: apns_status_name(r->status);
+		if (o->action == APNS_DONE)
+			status = "done";
+		else if (o->reason[0])
+			status = arena_printf(tx->a, "%s: %s", o->name, o->reason);
+		else
+			status = o->name;
 		if (!status)
 			return LOY_ENOMEM;
 		err = store_apple_pushed(tx, device, x->serial, x->version, status);
@@ -98,36 +105,87 @@ static enum loy_err record_tx(struct store_tx *tx, void *arg)
 	return err;
 }
 
-/* Pushes the Apple devices among out[0..n) through APNs; Android devices (WalletPasses) are not
- * pushed by this release and stay owed (they still poll). */
-static enum loy_err push_all(struct apple_wallet *w, struct arena *a, struct outcome *out, int n)
+static void from_apns(struct outcome *o, const struct apns_result *r)
 {
-	const char **tokens = arena_alloc(a, sizeof(*tokens) * (size_t)(n ? n : 1));
-	struct apns_result *res = arena_alloc(a, sizeof(*res) * (size_t)(n ? n : 1));
-	int *at = arena_alloc(a, sizeof(*at) * (size_t)(n ? n : 1));
+	o->action = r->status;
+	o->name = apns_status_name(r->status);
+	o->timestamp_ms = r->timestamp_ms;
+	snprintf(o->reason, sizeof(o->reason), "%s", r->reason);
+}
+
+static void from_android(struct outcome *o, const struct android_push_result *r)
+{
+	static const enum apns_status action[] = {
+		[ANDROID_PUSH_DONE] = APNS_DONE,
+		[ANDROID_PUSH_UNREGISTERED] = APNS_UNREGISTERED,
+		[ANDROID_PUSH_RETRY] = APNS_RETRY,
+		[ANDROID_PUSH_AUTH_BROKEN] = APNS_CERT_BROKEN,
+		[ANDROID_PUSH_FAILED] = APNS_FAILED,
+	};
+	o->action = action[r->status];
+	o->name = android_push_status_name(r->status);
+	o->timestamp_ms = 0;
+	snprintf(o->reason, sizeof(o->reason), "%s", r->reason);
+}
+
+/* Pushes every device among out[0..n) of one kind ("apple": APNs; "android": the Android app's
+ * push API) and fills their outcomes. */
+static enum loy_err push_kind(struct apple_wallet *w, struct arena *a, struct outcome *out, int n,
+			      const char *kind)
+{
+	const char **tokens = arena_alloc(a, sizeof(*tokens) * (size_t)n);
+	int *at = arena_alloc(a, sizeof(*at) * (size_t)n);
+	bool apple = strcmp(kind, "apple") == 0;
 	size_t m = 0;
 	enum loy_err err;
 
-	if (!tokens || !res || !at)
+	if (!tokens || !at)
 		return LOY_ENOMEM;
-	for (int i = 0; i < n; i++) {
-		if (strcmp(out[i].reg->kind, "apple") != 0) {
-			out[i].r = (struct apns_result){ .status = APNS_RETRY };
-			snprintf(out[i].r.reason, sizeof(out[i].r.reason),
-				 "Android push is not available: LOY_ANDROID_PUSH_KEY is not set");
-			continue;
+	for (int i = 0; i < n; i++)
+		if (strcmp(out[i].reg->kind, kind) == 0) {
+			at[m] = i;
+			tokens[m++] = out[i].reg->push_token;
 		}
-		at[m] = i;
-		tokens[m++] = out[i].reg->push_token;
-	}
 	if (m == 0)
 		return LOY_OK;
-	err = apns_push(w->apns, tokens, m, res);
-	if (err != LOY_OK && err != LOY_ENOMEM && err != LOY_EINTERNAL)
-		return err;
-	for (size_t j = 0; j < m; j++)
-		out[at[j]].r = res[j];
+	if (!apple && !w->android) {
+		for (size_t j = 0; j < m; j++) {
+			struct outcome *o = &out[at[j]];
+			o->action = APNS_RETRY;
+			o->name = "not_sent";
+			snprintf(o->reason, sizeof(o->reason), "LOY_ANDROID_PUSH_KEY is not set");
+		}
+		return LOY_OK;
+	}
+	if (apple) {
+		struct apns_result *res = arena_alloc(a, sizeof(*res) * m);
+		if (!res)
+			return LOY_ENOMEM;
+		/* On LOY_ENOMEM/LOY_EINTERNAL every result is APNS_RETRY: recorded like any other. */
+		err = apns_push(w->apns, tokens, m, res);
+		if (err == LOY_EINVALID)
+			return err;
+		for (size_t j = 0; j < m; j++)
+			from_apns(&out[at[j]], &res[j]);
+	} else {
+		struct android_push_result *res = arena_alloc(a, sizeof(*res) * m);
+		if (!res)
+			return LOY_ENOMEM;
+		err = android_push_send(w->android, w->src.pass_type_id, tokens, m, res);
+		if (err == LOY_EINVALID)
+			return err;
+		for (size_t j = 0; j < m; j++)
+			from_android(&out[at[j]], &res[j]);
+	}
 	return LOY_OK;
+}
+
+static enum loy_err push_all(struct apple_wallet *w, struct arena *a, struct outcome *out, int n)
+{
+	enum loy_err err = push_kind(w, a, out, n, "apple");
+	if (err == LOY_OK)
+		err = push_kind(w, a, out, n, "android");
+	return err;
 }
 
 static enum job_result apple_push(const struct job *job, struct arena *a, void *ctx,
@@ -182,9 +240,9 @@ static enum job_result apple_push(const struct job *job, struct arena *a, void *
 		return JOB_RETRY;
 	}
 	for (int i = 0; i < due.n; i++)
-		if (out[i].r.status == APNS_RETRY || out[i].r.status == APNS_CERT_BROKEN) {
+		if (out[i].action == APNS_RETRY || out[i].action == APNS_CERT_BROKEN) {
 			retry++;
-			why = out[i].r.reason;
+			why = out[i].reason;
 		}
 	if (retry == 0)
 		return JOB_DONE;
