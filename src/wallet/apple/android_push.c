@@ -354,8 +354,6 @@ void android_push_close(struct android_push *ap)
 	http2_client_close(ap->h2);
 	http2_request_cleanup(ap->reqs, ANDROID_PUSH_CHUNK);
 	pthread_mutex_destroy(&ap->lock);
-	/* the key is a secret: leave no copy in freed memory */
-	memset(ap->auth_line, 0, sizeof(ap->auth_line));
 	free(ap);
 }
 
