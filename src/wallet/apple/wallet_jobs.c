@@ -151,7 +151,8 @@ static enum loy_err push_kind(struct apple_wallet *w, struct arena *a, struct ou
 	if (!apple && !w->android) {
 		for (size_t j = 0; j < m; j++) {
 			struct outcome *o = &out[at[j]];
-			o->action = APNS_RETRY;
+			/* Not a failure to retry: without a key these devices poll, as they do */
+			o->action = APNS_FAILED;
 			o->name = "not_sent";
 			snprintf(o->reason, sizeof(o->reason), "LOY_ANDROID_PUSH_KEY is not set");
 		}
