@@ -121,8 +121,8 @@ enum loy_err store_apple_pass_ensure(struct store_tx *tx, int64_t business_id, i
 	rand_hex(serial, 16);
 	rand_token(auth, 24); /* 32 characters; Apple asks for at least 16 */
 	rand_token(link, 24);
-	struct db_param p[] = { P_INT(customer_id),    P_INT(business_id), P_TEXT(pass_type_id),
-				P_TEXT(serial),	       P_TEXT(auth),	   P_TEXT(link),
+	struct db_param p[] = { P_INT(customer_id), P_INT(business_id), P_TEXT(pass_type_id),
+				P_TEXT(serial),	    P_TEXT(auth),	P_TEXT(link),
 				P_INT(tx->now) };
 	err = db_exec(tx->c, tx->a, sql_insert, p, 7, NULL);
 	if (err != LOY_OK)

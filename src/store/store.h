@@ -283,9 +283,8 @@ enum loy_err store_template_image_delete(struct store_tx *tx, int64_t business_i
 enum loy_err store_template_images(struct store_tx *tx, int64_t business_id, int64_t template_id,
 				   struct template_image **rows, int *n);
 /* One image with its bytes (tx arena). LOY_ENOTFOUND when the template has no such image. */
-enum loy_err store_template_image_get(struct store_tx *tx, int64_t business_id,
-				      int64_t template_id, const char *name,
-				      struct template_image *out);
+enum loy_err store_template_image_get(struct store_tx *tx, int64_t business_id, int64_t template_id,
+				      const char *name, struct template_image *out);
 /* Like store_template_images without the bytes (png NULL, len the size): for listings. */
 enum loy_err store_template_image_list(struct store_tx *tx, int64_t business_id,
 				       int64_t template_id, struct template_image **rows, int *n);
@@ -307,8 +306,8 @@ enum loy_err store_location_insert(struct store_tx *tx, struct location *l);
 enum loy_err store_location_get(struct store_tx *tx, int64_t business_id, int64_t id,
 				struct location *out);
 /* The business's locations, oldest first (the first 10 are the ones a pass carries). */
-enum loy_err store_location_list(struct store_tx *tx, int64_t business_id,
-				 struct location **items, int *n);
+enum loy_err store_location_list(struct store_tx *tx, int64_t business_id, struct location **items,
+				 int *n);
 /* Writes name, coordinates and relevant_text of l (matched by business and id); sets updated_at.
  * LOY_ENOTFOUND when there is no such location. */
 enum loy_err store_location_update(struct store_tx *tx, struct location *l);
@@ -363,15 +362,15 @@ enum loy_err store_apple_pass_get(struct store_tx *tx, int64_t customer_id, stru
 struct apple_registration {
 	int64_t device_id;
 	const char *serial, *library_id, *push_token;
-	const char *kind;	   /* "apple" or "android" */
-	int64_t token_updated_at;  /* when the device last (re)registered its push token */
-	int64_t created_at;	   /* registered */
-	int64_t pushed_at;	   /* last push attempt */
-	int64_t pushed_version;	   /* the pass's modified_at that push announced */
-	const char *push_status;   /* "done", "retry: <why>", ...; NULL before the first push */
-	int64_t listed_at;	   /* the device last asked which passes changed */
-	int64_t listed_since;	   /* ...since this tag: the version it held then */
-	int64_t fetched_at;	   /* the device last downloaded the pass */
+	const char *kind;	     /* "apple" or "android" */
+	int64_t token_updated_at;    /* when the device last (re)registered its push token */
+	int64_t created_at;	     /* registered */
+	int64_t pushed_at;	     /* last push attempt */
+	int64_t pushed_version;	     /* the pass's modified_at that push announced */
+	const char *push_status;     /* "done", "retry: <why>", ...; NULL before the first push */
+	int64_t listed_at;	     /* the device last asked which passes changed */
+	int64_t listed_since;	     /* ...since this tag: the version it held then */
+	int64_t fetched_at;	     /* the device last downloaded the pass */
 	int64_t fetched_modified_at; /* ...and the version it got */
 };
 
