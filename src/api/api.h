@@ -29,6 +29,8 @@ struct outbox;
 #define API_LIST_LIMIT_DEFAULT 50
 #define API_LIST_LIMIT_MAX 100
 #define API_QUERY_MAX 100
+/* A template image's body: the largest slot's byte cap (strip@3x, wallet/apple/images.c). */
+#define API_BODY_IMAGE (2048u * 1024u)
 
 struct app {
 	struct store *st;
@@ -196,6 +198,15 @@ void api_templates_create(struct http_request *req, struct http_response *res);
 void api_template_get(struct http_request *req, struct http_response *res);
 void api_template_patch(struct http_request *req, struct http_response *res);
 void api_template_delete(struct http_request *req, struct http_response *res);
+void api_template_images_list(struct http_request *req, struct http_response *res);
+void api_template_image_get(struct http_request *req, struct http_response *res);
+void api_template_image_put(struct http_request *req, struct http_response *res);
+void api_template_image_delete(struct http_request *req, struct http_response *res);
+void api_locations_list(struct http_request *req, struct http_response *res);
+void api_locations_create(struct http_request *req, struct http_response *res);
+void api_location_get(struct http_request *req, struct http_response *res);
+void api_location_patch(struct http_request *req, struct http_response *res);
+void api_location_delete(struct http_request *req, struct http_response *res);
 void api_settings_get(struct http_request *req, struct http_response *res);
 void api_settings_put(struct http_request *req, struct http_response *res);
 void api_users_list(struct http_request *req, struct http_response *res);

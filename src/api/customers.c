@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "core/card.h"
+#include "wallet/apple/wallet.h"
 
 #define CONSENT_VERSION_DEFAULT "1"
 
@@ -39,6 +40,33 @@ static const struct jfield patch_fields[] = {
 
 #define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
 
+/* ---- walletLinks: the customer's pass download links ---- */
+
+/* A customer's pass for walletLinks: NULL when Apple Wallet is off or none was made (a customer
+ * from before Apple Wallet was turned on). */
+static enum loy_err find_pass(struct store_tx *tx, const struct app *app, int64_t customer_id,
+			      struct apple_pass *buf, const struct apple_pass **out)
+{
+	enum loy_err err;
+
+	*out = NULL;
+	if (!app->apple)
+		return LOY_OK;
+	err = store_apple_pass_get(tx, customer_id, buf);
+	if (err == LOY_OK)
+		*out = buf;
+	return err == LOY_ENOTFOUND ? LOY_OK : err;
+}
+
+static json_t *render(const struct app *app, const struct customer *c, const struct apple_pass *p)
+{
+	json_t *j = api_render_customer(c);
+
+	if (j)
+		json_object_set_new(j, "walletLinks", api_wallet_links(app, p));
+	return j;
+}
+
 /* ---- creating: self-registration and staff ---- */
 
 struct create_ctx {
@@ -48,6 +76,7 @@ struct create_ctx {
 	const char *business_slug; /* self-registration: NULL = the install's default */
 	int64_t business_id;	   /* staff: the principal's business */
 	struct customer c;
+	struct apple_pass pass; /* made with the customer when Apple Wallet is on */
 	const char *operator_id, *channel;
 	const char *conflict; /* the field that is taken */
 };
@@ -55,6 +84,7 @@ struct create_ctx {
 static enum loy_err create_op(struct store_tx *tx, void *arg)
 {
 	struct create_ctx *x = arg;
+	struct app *app = api_app(x->req);
 	struct business b;
 	enum loy_err err;
 
@@ -99,7 +129,13 @@ static enum loy_err create_op(struct store_tx *tx, void *arg)
 		if (err != LOY_OK)
 			return err;
 	}
-	api_json(x->res, 201, api_render_customer(&x->c));
+	if (app->apple) {
+		err = store_apple_pass_ensure(tx, b.id, x->c.id,
+					      apple_wallet_pass_type_id(app->apple), &x->pass);
+		if (err != LOY_OK)
+			return err;
+	}
+	api_json(x->res, 201, render(app, &x->c, app->apple ? &x->pass : NULL));
 	return LOY_OK;
 }
 
@@ -223,22 +259,30 @@ void api_customers_create(struct http_request *req, struct http_response *res)
 /* ---- reading ---- */
 
 struct get_ctx {
+	const struct app *app; /* set: the customer's pass is wanted too */
 	int64_t business_id, id;
 	const char *card;
 	struct customer c;
+	struct apple_pass buf;
+	const struct apple_pass *pass;
 };
 
 static enum loy_err get_tx(struct store_tx *tx, void *arg)
 {
 	struct get_ctx *g = arg;
+	enum loy_err err;
+
 	if (g->card)
 		return store_customer_by_card(tx, g->business_id, g->card, &g->c);
-	return store_customer_get(tx, g->business_id, g->id, &g->c);
+	err = store_customer_get(tx, g->business_id, g->id, &g->c);
+	if (err != LOY_OK || !g->app)
+		return err;
+	return find_pass(tx, g->app, g->c.id, &g->buf, &g->pass);
 }
 
 void api_customer_get(struct http_request *req, struct http_response *res)
 {
-	struct get_ctx g = { .business_id = api_principal(req)->business_id };
+	struct get_ctx g = { .app = api_app(req), .business_id = api_principal(req)->business_id };
 	enum loy_err err;
 
 	if (!api_param_id(req, res, 0, &g.id))
@@ -248,7 +292,7 @@ void api_customer_get(struct http_request *req, struct http_response *res)
 		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such customer" : NULL);
 		return;
 	}
-	api_json(res, 200, api_render_customer(&g.c));
+	api_json(res, 200, render(g.app, &g.c, g.pass));
 }
 
 void api_card_get(struct http_request *req, struct http_response *res)
@@ -276,23 +320,37 @@ void api_card_get(struct http_request *req, struct http_response *res)
 }
 
 struct list_ctx {
+	const struct app *app;
 	int64_t business_id;
 	struct customer_query q;
 	struct customer *items;
 	int n;
 	int64_t next;
+	struct apple_pass *bufs;
+	const struct apple_pass **passes; /* per item */
 };
 
 static enum loy_err list_tx(struct store_tx *tx, void *arg)
 {
 	struct list_ctx *l = arg;
-	return store_customer_list(tx, l->business_id, &l->q, &l->items, &l->n, &l->next);
+	enum loy_err err =
+		store_customer_list(tx, l->business_id, &l->q, &l->items, &l->n, &l->next);
+
+	if (err != LOY_OK)
+		return err;
+	l->bufs = arena_zalloc(tx->a, sizeof(*l->bufs) * (size_t)(l->n ? l->n : 1));
+	l->passes = arena_zalloc(tx->a, sizeof(*l->passes) * (size_t)(l->n ? l->n : 1));
+	if (!l->bufs || !l->passes)
+		return LOY_ENOMEM;
+	for (int i = 0; i < l->n && err == LOY_OK; i++)
+		err = find_pass(tx, l->app, l->items[i].id, &l->bufs[i], &l->passes[i]);
+	return err;
 }
 
 void api_customers_list(struct http_request *req, struct http_response *res)
 {
 	static const char *const allowed[] = { "query", "status", "tag", "limit", "cursor", NULL };
-	struct list_ctx l = { .business_id = api_principal(req)->business_id };
+	struct list_ctx l = { .app = api_app(req), .business_id = api_principal(req)->business_id };
 	const char *query = http_query(req, "query");
 	const char *status = http_query(req, "status");
 	const char *tag = http_query(req, "tag");
@@ -332,7 +390,7 @@ void api_customers_list(struct http_request *req, struct http_response *res)
 	}
 	items = json_array();
 	for (int i = 0; i < l.n; i++)
-		json_array_append_new(items, api_render_customer(&l.items[i]));
+		json_array_append_new(items, render(l.app, &l.items[i], l.passes[i]));
 	api_json(
 		res, 200,
 		json_pack("{s:o,s:o}", "items", items, "nextCursor",
@@ -349,6 +407,7 @@ struct patch_ctx {
 	const struct customer_in *in;
 	int64_t id;
 	struct customer c;
+	struct apple_pass buf;
 	bool invalid; /* the response already holds a 400 */
 	const char *conflict;
 };
@@ -357,6 +416,7 @@ static enum loy_err patch_op(struct store_tx *tx, void *arg)
 {
 	struct patch_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
+	const struct apple_pass *pass;
 	enum loy_err err;
 
 	x->invalid = false;
@@ -377,9 +437,11 @@ static enum loy_err patch_op(struct store_tx *tx, void *arg)
 		err = store_audit(tx, p->business_id, p->actor, "customer.update",
 				  arena_printf(tx->a, "customer:%lld", (long long)x->id),
 				  x->req->ip);
+	if (err == LOY_OK)
+		err = find_pass(tx, api_app(x->req), x->c.id, &x->buf, &pass);
 	if (err != LOY_OK)
 		return err;
-	api_json(x->res, 200, api_render_customer(&x->c));
+	api_json(x->res, 200, render(api_app(x->req), &x->c, pass));
 	return LOY_OK;
 }
 

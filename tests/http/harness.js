@@ -8,8 +8,14 @@
 //   LOY_TEST_PG_URL  base URL of a PostgreSQL cluster (for postgres); a database per server is made
 //   LOY_TEST_VERBOSE=1  echo the server's stdout/stderr
 //   LOY_TEST_KEEP=1     keep temp dirs and databases after the tests
+//
+// startServer({ apple: true }) (or apple: { apnsUrl }) turns Apple Wallet on with the development
+// certificates of `loy certs dev` (made once per test process: appleCerts()); APNs is an
+// unreachable address unless apnsUrl names one (the fake in tests/fakes/apns.js), so nothing is
+// ever sent to Apple. unpackPkpass(buf) takes a .pkpass apart.
 import { spawn, execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import yauzl from 'yauzl';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import path from 'node:path';
@@ -129,6 +135,19 @@ export class LoyServer {
     this.dir = mkdtempSync(path.join(tmpdir(), 'loy-http-'));
     this.secretKey = crypto.randomBytes(32).toString('hex');
     this.port = await freePort();
+    if (this.opts.apple) {
+      const apple = this.opts.apple === true ? {} : this.opts.apple;
+      this.certsDir = await appleCerts();
+      this.extraEnv = {
+        LOY_APPLE_PASS_CERT: path.join(this.certsDir, 'pass.pem'),
+        LOY_APPLE_PASS_KEY: path.join(this.certsDir, 'pass.key'),
+        LOY_APPLE_WWDR_CERT: path.join(this.certsDir, 'wwdr.pem'),
+        LOY_APNS_CA_FILE: path.join(this.certsDir, 'ca.pem'),
+        LOY_APNS_URL: apple.apnsUrl || 'https://127.0.0.1:1',
+        LOY_PASS_CACHE_DIR: path.join(this.dir, 'passes'),
+        ...this.extraEnv,
+      };
+    }
     if (DB_KIND === 'postgres') {
       const db = await createPgDatabase();
       this.pgName = db.name;
@@ -290,6 +309,62 @@ export async function startServer(opts = {}) {
   await s.init();
   await s.start();
   return s;
+}
+
+// ---------- Apple Wallet ----------
+/** The pass type id of the development certificates (`loy certs dev`'s default). */
+export const APPLE_PASS_TYPE_ID = 'pass.dev.loy.demo';
+let appleCertsDir = null;
+
+/**
+ * The directory of the development certificates (ca.pem, wwdr.pem, pass.pem, pass.key, ...),
+ * made by `loy certs dev` once per test process and removed when it exits. Passes verify against
+ * its ca.pem: openssl cms -verify -binary -inform DER -in signature -content manifest.json
+ * -CAfile <dir>/ca.pem -purpose any.
+ */
+export function appleCerts() {
+  if (!appleCertsDir) {
+    appleCertsDir = (async () => {
+      const dir = mkdtempSync(path.join(tmpdir(), 'loy-certs-'));
+      const r = await run(LOY_BIN, ['certs', 'dev', '--out', dir]);
+      if (r.code !== 0) throw new Error(`loy certs dev exited ${r.code}: ${r.stderr}`);
+      if (!KEEP) process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+      return dir;
+    })();
+  }
+  return appleCertsDir;
+}
+
+/** Takes a .pkpass (a zip) apart: { files: { name: Buffer }, passJson }. */
+export function unpackPkpass(buf) {
+  return new Promise((resolve, reject) => {
+    yauzl.fromBuffer(buf, { lazyEntries: true }, (err, zip) => {
+      if (err) return reject(err);
+      const files = {};
+      zip.on('error', reject);
+      zip.on('entry', (entry) => {
+        if (/\/$/.test(entry.fileName)) return zip.readEntry();
+        zip.openReadStream(entry, (e, stream) => {
+          if (e) return reject(e);
+          const chunks = [];
+          stream.on('data', (d) => chunks.push(d));
+          stream.on('error', reject);
+          stream.on('end', () => {
+            files[entry.fileName] = Buffer.concat(chunks);
+            zip.readEntry();
+          });
+        });
+      });
+      zip.on('end', () => {
+        try {
+          resolve({ files, passJson: files['pass.json'] ? JSON.parse(files['pass.json'].toString('utf8')) : undefined });
+        } catch (e) {
+          reject(e);
+        }
+      });
+      zip.readEntry();
+    });
+  });
 }
 
 // ---------- data helpers ----------
