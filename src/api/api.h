@@ -31,6 +31,10 @@ struct outbox;
 #define API_QUERY_MAX 100
 /* A template image's body: the largest slot's byte cap (strip@3x, wallet/apple/images.c). */
 #define API_BODY_IMAGE (2048u * 1024u)
+/* The PassKit web service's bodies: {"pushToken"} (an Android token may be 4 096 characters)
+ * and a device's log messages. */
+#define API_BODY_PASSKIT_REGISTER 8192
+#define API_BODY_PASSKIT_LOG 65536
 
 struct app {
 	struct store *st;
@@ -173,6 +177,18 @@ void api_apikey_generate(char key[80], char prefix[13], char hash[65]);
 
 /* Counts a ledger entry for /metrics. */
 void api_count_ledger(enum ledger_type t);
+
+/* The PassKit web service (webServiceURL = LOY_BASE_URL/passkit) and the customer's pass
+ * download link, GET /passes/<link>.pkpass (passkit.c). All 404 while Apple Wallet is off. */
+void api_passkit_register(struct http_request *req, struct http_response *res);
+void api_passkit_unregister(struct http_request *req, struct http_response *res);
+void api_passkit_updated(struct http_request *req, struct http_response *res);
+void api_passkit_pass(struct http_request *req, struct http_response *res);
+void api_passkit_log(struct http_request *req, struct http_response *res);
+void api_pass_download(struct http_request *req, struct http_response *res);
+/* The customer resources' walletLinks: {"apple": "<LOY_BASE_URL>/passes/<link>.pkpass"}, the
+ * link null when Apple Wallet is off or p is NULL (the customer has no pass). */
+json_t *api_wallet_links(const struct app *app, const struct apple_pass *p);
 
 /* Route handlers, one group per file. */
 void api_healthz(struct http_request *req, struct http_response *res);

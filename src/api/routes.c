@@ -19,6 +19,17 @@ const struct route api_routes[] = {
 	{ "GET", "/readyz", api_readyz, PUBLIC, 0, INLINE, 0 },
 	{ "GET", "/metrics", api_metrics, PUBLIC, 0, INLINE, 0 },
 
+	/* The PassKit web service (Apple's paths under webServiceURL) and the pass download link. */
+	{ "POST", "/passkit/v1/devices/{device}/registrations/{passType}/{serial}",
+	  api_passkit_register, PUBLIC, API_BODY_PASSKIT_REGISTER, POOLED, 0 },
+	{ "DELETE", "/passkit/v1/devices/{device}/registrations/{passType}/{serial}",
+	  api_passkit_unregister, PUBLIC, 0, POOLED, 0 },
+	{ "GET", "/passkit/v1/devices/{device}/registrations/{passType}", api_passkit_updated,
+	  PUBLIC, 0, POOLED, 0 },
+	{ "GET", "/passkit/v1/passes/{passType}/{serial}", api_passkit_pass, PUBLIC, 0, POOLED, 0 },
+	{ "POST", "/passkit/v1/log", api_passkit_log, PUBLIC, API_BODY_PASSKIT_LOG, POOLED, 0 },
+	{ "GET", "/passes/{link}", api_pass_download, PUBLIC, 0, POOLED, 0 },
+
 	{ "POST", "/api/v1/auth/login", api_login, PUBLIC, API_BODY_SMALL, POOLED, 0 },
 	{ "POST", "/api/v1/auth/logout", api_logout, VIEWER, API_BODY_SMALL, POOLED, 0 },
 	{ "GET", "/api/v1/auth/me", api_me, VIEWER, 0, INLINE, 0 },
