@@ -83,15 +83,30 @@ static const char *str_or_keep(struct http_request *req, const struct jval *v, c
 	return api_str(req, v); /* NULL when explicitly null */
 }
 
+static bool same(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/* The name and the contacts show on every card (organizationName, the back fields). */
+static bool card_changed(const struct business *a, const struct business *b)
+{
+	return !same(a->name, b->name) || !same(a->contact_phone, b->contact_phone) ||
+	       !same(a->contact_email, b->contact_email) ||
+	       !same(a->contact_website, b->contact_website) ||
+	       !same(a->contact_address, b->contact_address);
+}
+
 static enum loy_err put_op(struct store_tx *tx, void *arg)
 {
 	struct put_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
-	struct business b;
+	struct business b, old;
 	enum loy_err err = store_business_get(tx, p->business_id, &b);
 
 	if (err != LOY_OK)
 		return err;
+	old = b;
 	if (x->in.name.set)
 		b.name = api_str(x->req, &x->in.name);
 	b.contact_phone = str_or_keep(x->req, &x->contact.phone, b.contact_phone);
@@ -109,6 +124,8 @@ static enum loy_err put_op(struct store_tx *tx, void *arg)
 	err = store_business_update(tx, &b);
 	if (err == LOY_OK)
 		err = store_audit(tx, b.id, p->actor, "settings.update", NULL, x->req->ip);
+	if (err == LOY_OK && card_changed(&old, &b))
+		err = store_apple_enqueue_refresh(tx, b.id);
 	if (err != LOY_OK)
 		return err;
 	b.updated_at = tx->now;

@@ -273,6 +273,8 @@ static enum loy_err create_op(struct store_tx *tx, void *arg)
 		err = store_audit(tx, p->business_id, p->actor, "template.create",
 				  arena_printf(tx->a, "template:%lld", (long long)x->t.id),
 				  x->req->ip);
+	if (err == LOY_OK && x->t.is_default) /* the cards now show this template */
+		err = store_apple_enqueue_refresh(tx, p->business_id);
 	if (err != LOY_OK)
 		return err;
 	api_json(x->res, 201, render_template(&x->t));
@@ -329,6 +331,8 @@ static enum loy_err patch_op(struct store_tx *tx, void *arg)
 		err = store_audit(tx, p->business_id, p->actor, "template.update",
 				  arena_printf(tx->a, "template:%lld", (long long)x->id),
 				  x->req->ip);
+	if (err == LOY_OK && x->t.is_default) /* it was or has become what the cards show */
+		err = store_apple_enqueue_refresh(tx, p->business_id);
 	if (err != LOY_OK)
 		return err;
 	api_json(x->res, 200, render_template(&x->t));
@@ -358,11 +362,16 @@ static enum loy_err delete_op(struct store_tx *tx, void *arg)
 {
 	struct template_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
-	enum loy_err err = store_template_delete(tx, p->business_id, x->id);
+	enum loy_err err = store_template_get(tx, p->business_id, x->id, &x->t);
+
+	if (err == LOY_OK)
+		err = store_template_delete(tx, p->business_id, x->id);
 	if (err == LOY_OK)
 		err = store_audit(tx, p->business_id, p->actor, "template.delete",
 				  arena_printf(tx->a, "template:%lld", (long long)x->id),
 				  x->req->ip);
+	if (err == LOY_OK && x->t.is_default) /* the last template: cards fall back to defaults */
+		err = store_apple_enqueue_refresh(tx, p->business_id);
 	if (err == LOY_OK)
 		api_no_content(x->res);
 	return err;
