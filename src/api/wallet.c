@@ -268,14 +268,14 @@ void api_wallet_status(struct http_request *req, struct http_response *res)
 		return;
 	}
 	outbox = json_pack("{s:I,s:I}", "queued", (json_int_t)d.queued, "dead", (json_int_t)d.dead);
-	if (w) {
-		apple_wallet_status(w, &s);
+	bool enabled = w && apple_wallet_status(w, api_principal(req)->business_id, &s);
+	if (enabled) {
 		if (s.cert_broken)
 			problem = text(s.cert_broken_reason[0] ? s.cert_broken_reason
 							       : "APNs refused the certificate");
 	}
 	api_json(res, 200,
-		 json_pack("{s:{s:b,s:o,s:o,s:o,s:b,s:o,s:b,s:o}}", "apple", "enabled", w != NULL,
+		 json_pack("{s:{s:b,s:o,s:o,s:o,s:b,s:o,s:b,s:o}}", "apple", "enabled", enabled,
 			   "passTypeIdentifier", api_str_or_null(s.pass_type_id), "teamIdentifier",
 			   api_str_or_null(s.team_id), "certificateExpiresAt",
 			   api_time(s.cert_not_after), "certificateBroken", s.cert_broken,

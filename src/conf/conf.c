@@ -72,6 +72,10 @@ static const struct conf_key keys[] = {
 	STR_KEY("LOY_APPLE_TEAM_ID", apple_team_id, "",
 		"Apple Wallet: the team identifier; must match the certificate's (empty: take the "
 		"certificate's)"),
+	STR_KEY("LOY_APPLE_CERTS_DIR", apple_certs_dir, "",
+		"Apple Wallet: a folder per business with its own certificate, named by the "
+		"business's slug, holding pass.pem + pass.key or pass.p12, an optional password file "
+		"and wwdr.pem (else the folder's parent's wwdr.pem or LOY_APPLE_WWDR_CERT)"),
 	STR_KEY("LOY_APNS_URL", apns_url, "https://api.push.apple.com",
 		"APNs base URL (Wallet pushes work only in production; a local server for tests)"),
 	STR_KEY("LOY_APNS_CA_FILE", apns_ca_file, "",

@@ -33,6 +33,7 @@ struct conf {
 	char apple_wwdr_cert[CONF_STR_MAX];
 	char apple_pass_type_id[CONF_STR_MAX];
 	char apple_team_id[CONF_STR_MAX];
+	char apple_certs_dir[CONF_STR_MAX];
 	char apns_url[CONF_STR_MAX];
 	char apns_ca_file[CONF_STR_MAX];
 	int64_t apns_streams;

@@ -52,7 +52,8 @@ static const char sql_updated[] =
 	"WHERE d.library_id = $1 AND p.pass_type_id = $2 AND p.modified_at > $3 "
 	"ORDER BY p.modified_at LIMIT 1000";
 static const char sql_log[] =
-	"INSERT INTO apple_pass_log (serial, message, created_at, business_id) VALUES ($1, $2, $3, "
+	"INSERT INTO apple_pass_log (serial, message, created_at, business_id) VALUES ("
+	"(SELECT serial FROM apple_passes WHERE serial = $1), $2, $3, "
 	"(SELECT business_id FROM apple_passes WHERE serial = $1))";
 static const char sql_get[] = "SELECT " PASS_COLS " FROM apple_passes WHERE customer_id = $1";
 /* Only what a push needs; the admin report (store/apple_report.c) reads the whole chain. */

@@ -351,7 +351,8 @@ enum loy_err store_apple_updated(struct store_tx *tx, const char *library_id,
  * LOY_ENOTFOUND when the customer has no pass. Sets out to the updated pass. */
 enum loy_err store_apple_link_rotate(struct store_tx *tx, int64_t business_id, int64_t customer_id,
 				     struct apple_pass *out);
-/* Keeps a message a device sent to the log endpoint (serial NULL when it names no known pass). */
+/* Keeps a message a device sent to the log endpoint, with the serial number it names (or NULL)
+ * when that is a known pass's, and that pass's business. */
 enum loy_err store_apple_log(struct store_tx *tx, const char *serial, const char *message);
 
 /* The customer's pass; LOY_ENOTFOUND when none was made (the customer never asked for one). */

@@ -51,57 +51,137 @@ static enum loy_err make_dirs(const char *path)
 	return LOY_OK;
 }
 
-static enum loy_err open_signer(const struct conf *c, struct signer **out)
+static bool file_exists(const char *path)
 {
-	const char *password = c->apple_pass_key_password[0] ? c->apple_pass_key_password : NULL;
-
-	if (!c->apple_wwdr_cert[0]) {
-		fprintf(stderr,
-			"LOY_APPLE_WWDR_CERT is required with LOY_APPLE_PASS_CERT: the WWDR "
-			"intermediate certificate that issued the pass certificate\n");
-		return LOY_EINVALID;
-	}
-	if (!c->apple_pass_key[0]) {
-		if (!ends_with(c->apple_pass_cert, ".p12") &&
-		    !ends_with(c->apple_pass_cert, ".pfx")) {
-			fprintf(stderr,
-				"LOY_APPLE_PASS_KEY is required unless LOY_APPLE_PASS_CERT is "
-				"a .p12 bundle\n");
-			return LOY_EINVALID;
-		}
-		return signer_open_p12(c->apple_pass_cert, password, c->apple_wwdr_cert, out);
-	}
-	return signer_open_pem(c->apple_pass_cert, c->apple_pass_key, password, c->apple_wwdr_cert,
-			       out);
+	return access(path, R_OK) == 0;
 }
 
-/* The configured identifiers, when given, must be the certificate's: a pass naming another pass
- * type than its signature is refused by every iPhone. */
-static enum loy_err check_identity(const struct conf *c, const struct signer *s)
+/* The first line of a small file (a .p12 or key password); "" when there is no such file. */
+static enum loy_err read_password(const char *path, char *out, size_t cap)
 {
-	if (c->apple_pass_type_id[0] && strcmp(c->apple_pass_type_id, signer_pass_type_id(s))) {
-		fprintf(stderr,
-			"LOY_APPLE_PASS_TYPE_ID is %s but the certificate LOY_APPLE_PASS_CERT is for "
-			"%s\n",
-			c->apple_pass_type_id, signer_pass_type_id(s));
-		return LOY_EINVALID;
-	}
-	if (c->apple_team_id[0] && strcmp(c->apple_team_id, signer_team_id(s))) {
-		fprintf(stderr, "LOY_APPLE_TEAM_ID is %s but the certificate is of team %s\n",
-			c->apple_team_id, signer_team_id(s));
-		return LOY_EINVALID;
-	}
+	FILE *f = fopen(path, "r");
+
+	out[0] = '\0';
+	if (!f)
+		return errno == ENOENT ? LOY_OK : LOY_EINVALID;
+	if (!fgets(out, (int)cap, f))
+		out[0] = '\0';
+	fclose(f);
+	out[strcspn(out, "\r\n")] = '\0';
 	return LOY_OK;
+}
+
+struct slug_ctx {
+	const char *slug;
+	int64_t business_id;
+};
+
+static enum loy_err slug_tx(struct store_tx *tx, void *arg)
+{
+	struct slug_ctx *x = arg;
+	struct business b;
+	enum loy_err err = store_business_by_slug(tx, x->slug, &b);
+	if (err == LOY_OK)
+		x->business_id = b.id;
+	return err;
+}
+
+/* A business's own certificate: LOY_APPLE_CERTS_DIR/<slug>/ holding pass.pem and pass.key, or
+ * pass.p12; an optional `password` file; wwdr.pem there, else beside the business folders, else
+ * LOY_APPLE_WWDR_CERT. */
+static enum loy_err open_business_identity(struct apple_wallet *w, const struct conf *c,
+					   const char *slug, const struct apns_config *ac)
+{
+	char dir[CONF_STR_MAX + 300], cert[sizeof(dir) + 16], key[sizeof(dir) + 16],
+		pw_path[sizeof(dir) + 16], wwdr[sizeof(dir) + 16], password[256];
+	struct slug_ctx x = { .slug = slug };
+	struct apple_identity *id, **grown;
+	struct arena a;
+	enum loy_err err;
+
+	snprintf(dir, sizeof(dir), "%s/%s", c->apple_certs_dir, slug);
+	arena_init(&a, 1 << 16);
+	err = store_read(w->st, &a, slug_tx, &x);
+	arena_free(&a);
+	if (err != LOY_OK) {
+		fprintf(stderr, "%s: no business has the slug %s (%s)\n", dir, slug, err_code(err));
+		return LOY_EINVALID;
+	}
+	snprintf(cert, sizeof(cert), "%s/pass.p12", dir);
+	key[0] = '\0';
+	if (!file_exists(cert)) {
+		snprintf(cert, sizeof(cert), "%s/pass.pem", dir);
+		snprintf(key, sizeof(key), "%s/pass.key", dir);
+	}
+	snprintf(pw_path, sizeof(pw_path), "%s/password", dir);
+	if (read_password(pw_path, password, sizeof(password)) != LOY_OK) {
+		fprintf(stderr, "%s: cannot read %s\n", dir, pw_path);
+		return LOY_EINVALID;
+	}
+	snprintf(wwdr, sizeof(wwdr), "%s/wwdr.pem", dir);
+	if (!file_exists(wwdr))
+		snprintf(wwdr, sizeof(wwdr), "%s/wwdr.pem", c->apple_certs_dir);
+	if (!file_exists(wwdr))
+		snprintf(wwdr, sizeof(wwdr), "%s", c->apple_wwdr_cert);
+	struct identity_files f = { .cert_path = cert,
+				    .key_path = key,
+				    .password = password,
+				    .wwdr_path = wwdr,
+				    .origin = dir };
+	err = identity_open(&f, NULL, NULL, ac, w->cache, w->web_service_url, &id);
+	if (err != LOY_OK)
+		return err;
+	id->business_id = x.business_id;
+	grown = realloc(w->own, sizeof(*grown) * (w->nown + 1));
+	if (!grown) {
+		identity_close(id);
+		return LOY_ENOMEM;
+	}
+	w->own = grown;
+	w->own[w->nown++] = id;
+	log_info("Apple Wallet: business %s signs with its own pass type %s (team %s)", slug,
+		 id->src.pass_type_id, id->src.team_id);
+	return LOY_OK;
+}
+
+/* Every business folder of LOY_APPLE_CERTS_DIR (names are business slugs; files are ignored). */
+static enum loy_err open_business_identities(struct apple_wallet *w, const struct conf *c,
+					     const struct apns_config *ac)
+{
+	DIR *d = opendir(c->apple_certs_dir);
+	struct dirent *e;
+	enum loy_err err = LOY_OK;
+
+	if (!d) {
+		fprintf(stderr, "LOY_APPLE_CERTS_DIR %s: %s\n", c->apple_certs_dir,
+			strerror(errno));
+		return LOY_EINVALID;
+	}
+	while (err == LOY_OK && (e = readdir(d))) {
+		char path[CONF_STR_MAX + 300];
+		struct stat sb;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", c->apple_certs_dir, e->d_name);
+		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+			err = open_business_identity(w, c, e->d_name, ac);
+	}
+	closedir(d);
+	return err;
 }
 
 enum loy_err apple_wallet_open(const struct conf *c, struct store *st, struct apple_wallet **out)
 {
 	struct apple_wallet *w;
 	size_t base_len = strlen(c->base_url);
+	struct apns_config ac = { .url = c->apns_url,
+				  .ca_file = c->apns_ca_file[0] ? c->apns_ca_file : NULL,
+				  .max_streams = (int)c->apns_streams,
+				  .timeout_ms = c->apns_timeout * 1000 };
 	enum loy_err err;
 
 	*out = NULL;
-	if (!c->apple_pass_cert[0])
+	if (!c->apple_pass_cert[0] && !c->apple_certs_dir[0])
 		return LOY_OK;
 	w = calloc(1, sizeof(*w));
 	if (!w)
@@ -113,16 +193,21 @@ enum loy_err apple_wallet_open(const struct conf *c, struct store *st, struct ap
 		 c->base_url);
 	snprintf(w->cache_dir, sizeof(w->cache_dir), "%s", c->pass_cache_dir);
 
-	err = open_signer(c, &w->signer);
-	if (err == LOY_OK)
-		err = check_identity(c, w->signer);
-	if (err == LOY_OK) {
-		struct apns_config ac = { .url = c->apns_url,
-					  .ca_file = c->apns_ca_file[0] ? c->apns_ca_file : NULL,
-					  .max_streams = (int)c->apns_streams,
-					  .timeout_ms = c->apns_timeout * 1000 };
-		err = apns_open(&ac, w->signer, &w->apns);
+	err = card_cache_new(&w->cache);
+	if (err == LOY_OK && c->apple_pass_cert[0]) {
+		struct identity_files f = { .cert_path = c->apple_pass_cert,
+					    .key_path = c->apple_pass_key,
+					    .password = c->apple_pass_key_password,
+					    .wwdr_path = c->apple_wwdr_cert,
+					    .origin = "LOY_APPLE_PASS_CERT" };
+		err = identity_open(&f, c->apple_pass_type_id, c->apple_team_id, &ac, w->cache,
+				    w->web_service_url, &w->def);
+		if (err == LOY_OK)
+			log_info("Apple Wallet: pass type %s, team %s, APNs %s",
+				 w->def->src.pass_type_id, w->def->src.team_id, c->apns_url);
 	}
+	if (err == LOY_OK && c->apple_certs_dir[0])
+		err = open_business_identities(w, c, &ac);
 	if (err == LOY_OK && c->android_push_key[0]) {
 		struct android_push_config pc = { .url = c->android_push_url,
 						  .api_key = c->android_push_key,
@@ -133,23 +218,15 @@ enum loy_err apple_wallet_open(const struct conf *c, struct store *st, struct ap
 		err = android_push_open(&pc, &w->android);
 	}
 	if (err == LOY_OK)
-		err = card_cache_new(&w->cache);
-	if (err == LOY_OK)
 		err = make_dirs(w->cache_dir);
 	if (err != LOY_OK) {
 		fprintf(stderr,
-			"Apple Wallet cannot start (%s); fix the LOY_APPLE_* settings or "
-			"unset LOY_APPLE_PASS_CERT\n",
+			"Apple Wallet cannot start (%s); fix the LOY_APPLE_* settings, or "
+			"unset LOY_APPLE_PASS_CERT and LOY_APPLE_CERTS_DIR to run without it\n",
 			err_code(err));
 		apple_wallet_close(w);
 		return err == LOY_ENOMEM ? err : LOY_EINVALID;
 	}
-	w->src = (struct card_source){ .cache = w->cache,
-				       .pass_type_id = signer_pass_type_id(w->signer),
-				       .team_id = signer_team_id(w->signer),
-				       .web_service_url = w->web_service_url };
-	log_info("Apple Wallet: pass type %s, team %s, APNs %s", w->src.pass_type_id,
-		 w->src.team_id, c->apns_url);
 	*out = w;
 	return LOY_OK;
 }
@@ -158,27 +235,48 @@ void apple_wallet_close(struct apple_wallet *w)
 {
 	if (!w)
 		return;
-	apns_close(w->apns);
+	identity_close(w->def);
+	for (size_t i = 0; i < w->nown; i++)
+		identity_close(w->own[i]);
+	free(w->own);
 	android_push_close(w->android);
 	card_cache_free(w->cache);
-	signer_close(w->signer);
 	free(w);
 }
 
-const char *apple_wallet_pass_type_id(const struct apple_wallet *w)
+struct apple_identity *wallet_identity(const struct apple_wallet *w, int64_t business_id)
 {
-	return signer_pass_type_id(w->signer);
+	for (size_t i = 0; i < w->nown; i++)
+		if (w->own[i]->business_id == business_id)
+			return w->own[i];
+	return w->def;
 }
 
-void apple_wallet_status(struct apple_wallet *w, struct apple_wallet_status *out)
+const char *apple_wallet_pass_type_id(const struct apple_wallet *w, int64_t business_id)
 {
+	const struct apple_identity *id = wallet_identity(w, business_id);
+	return id ? id->src.pass_type_id : NULL;
+}
+
+bool apple_wallet_status(struct apple_wallet *w, int64_t business_id,
+			 struct apple_wallet_status *out)
+{
+	struct apple_identity *id = wallet_identity(w, business_id);
+
 	memset(out, 0, sizeof(*out));
-	out->pass_type_id = signer_pass_type_id(w->signer);
-	out->team_id = signer_team_id(w->signer);
-	out->cert_not_after = signer_not_after(w->signer);
-	out->cert_broken =
-		apns_cert_broken(w->apns, out->cert_broken_reason, sizeof(out->cert_broken_reason));
+	if (!id)
+		return false;
+	out->pass_type_id = id->src.pass_type_id;
+	out->team_id = id->src.team_id;
+	out->cert_not_after = signer_not_after(id->signer);
+	out->own_certificate = id->business_id != 0;
+	out->cert_broken = apns_cert_broken(id->apns, out->cert_broken_reason,
+					    sizeof(out->cert_broken_reason));
 	out->android_push = w->android != NULL;
+	if (w->android)
+		out->android_push_broken = android_push_auth_broken(
+			w->android, out->android_push_reason, sizeof(out->android_push_reason));
+	return true;
 }
 
 /* Reads a stored build; false when there is none (or it cannot be read: it is built again). */
@@ -259,8 +357,12 @@ enum loy_err apple_wallet_pkpass(struct apple_wallet *w, const struct apple_pass
 		path[sizeof(dir) + sizeof(name)];
 	enum loy_err err;
 
+	const struct apple_identity *id = wallet_identity(w, p->business_id);
+
+	if (!id)
+		return LOY_EUNAVAILABLE;
 	arena_init(&a, 1 << 20);
-	err = card_read(w->st, &a, &w->src, p->customer_id, &card);
+	err = card_read(w->st, &a, &id->src, p->customer_id, &card);
 	if (err != LOY_OK) {
 		arena_free(&a);
 		return err;
@@ -269,7 +371,7 @@ enum loy_err apple_wallet_pkpass(struct apple_wallet *w, const struct apple_pass
 	snprintf(name, sizeof(name), "%s.pkpass", card.hash);
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	if (!file_read(path, out, len)) {
-		err = pass_build_pkpass(w->signer, &card.in, out, len, NULL);
+		err = pass_build_pkpass(id->signer, &card.in, out, len, NULL);
 		if (err == LOY_OK)
 			file_store(dir, name, *out, *len);
 	}

@@ -30,18 +30,22 @@
 
 struct apple_wallet;
 
-/* Opens Apple Wallet from the LOY_APPLE_* / LOY_APNS_* / LOY_ANDROID_PUSH_* settings. With no
- * LOY_APPLE_PASS_CERT, *out is NULL and LOY_OK is returned: Apple Wallet is off. A certificate
- * that cannot be used (unreadable, expired, key mismatch, not issued by the WWDR certificate,
- * pass type or team other than LOY_APPLE_PASS_TYPE_ID / LOY_APPLE_TEAM_ID) is LOY_EINVALID, with
- * the reason on stderr: `loy serve` refuses to start rather than issue passes no iPhone takes.
- * The store is borrowed and must outlive the wallet. */
+/* Opens Apple Wallet from the LOY_APPLE_* / LOY_APNS_* / LOY_ANDROID_PUSH_* settings: the
+ * install's certificate (LOY_APPLE_PASS_CERT ...), used by every business without its own, and
+ * each business's own certificate in LOY_APPLE_CERTS_DIR/<business slug>/ (see identity.h and
+ * docs/integration.md). With neither, *out is NULL and LOY_OK is returned: Apple Wallet is off.
+ * A certificate that cannot be used (unreadable, expired, key mismatch, not issued by the WWDR
+ * certificate, pass type or team other than LOY_APPLE_PASS_TYPE_ID / LOY_APPLE_TEAM_ID, a folder
+ * named after no business) is LOY_EINVALID, with the reason on stderr: `loy serve` refuses to
+ * start rather than issue passes no iPhone takes. The store is borrowed and must outlive the
+ * wallet. */
 enum loy_err apple_wallet_open(const struct conf *c, struct store *st, struct apple_wallet **out);
 /* NULL is allowed. No job or request may be using the wallet. */
 void apple_wallet_close(struct apple_wallet *w);
 
-/* The pass type identifier every pass of this install carries (the certificate's). */
-const char *apple_wallet_pass_type_id(const struct apple_wallet *w);
+/* The pass type identifier the business's new passes carry (its certificate's); NULL when the
+ * business has no certificate (no own one and no install default): it issues no Apple passes. */
+const char *apple_wallet_pass_type_id(const struct apple_wallet *w, int64_t business_id);
 
 /* The signed .pkpass of pass p as it is now: the stored build when the content hash of what the
  * card shows is unchanged, a fresh build (then stored) otherwise. *out is malloc'd (the caller
@@ -51,15 +55,20 @@ const char *apple_wallet_pass_type_id(const struct apple_wallet *w);
 enum loy_err apple_wallet_pkpass(struct apple_wallet *w, const struct apple_pass *p,
 				 unsigned char **out, size_t *len);
 
-/* What the admin panel shows about the install's Apple Wallet set-up. */
+/* What the admin panel shows about a business's Apple Wallet set-up. */
 struct apple_wallet_status {
 	const char *pass_type_id, *team_id; /* owned by the wallet */
 	int64_t cert_not_after;		    /* ms */
+	bool own_certificate;		    /* the business's own, not the install's */
 	bool cert_broken;		    /* APNs refused the certificate (403) */
 	char cert_broken_reason[APNS_REASON_MAX];
-	bool android_push; /* LOY_ANDROID_PUSH_KEY is set */
+	bool android_push;	  /* LOY_ANDROID_PUSH_KEY is set */
+	bool android_push_broken; /* the Android push API refused the key (401/403) */
+	char android_push_reason[APNS_REASON_MAX];
 };
-void apple_wallet_status(struct apple_wallet *w, struct apple_wallet_status *out);
+/* Fills out for the business's certificate; false (out zeroed) when it has none. */
+bool apple_wallet_status(struct apple_wallet *w, int64_t business_id,
+			 struct apple_wallet_status *out);
 
 /* The outbox job kinds "apple.push" and "apple.refresh"; their handlers expect the wallet as the
  * outbox's ctx. */

@@ -130,7 +130,8 @@ static void from_android(struct outcome *o, const struct android_push_result *r)
 
 /* Pushes every device among out[0..n) of one kind ("apple": APNs; "android": the Android app's
  * push API) and fills their outcomes. */
-static enum loy_err push_kind(struct apple_wallet *w, struct arena *a, struct outcome *out, int n,
+static enum loy_err push_kind(struct apple_wallet *w, struct apple_identity *id,
+			      const char *pass_type_id, struct arena *a, struct outcome *out, int n,
 			      const char *kind)
 {
 	const char **tokens = arena_alloc(a, sizeof(*tokens) * (size_t)n);
@@ -163,7 +164,7 @@ static enum loy_err push_kind(struct apple_wallet *w, struct arena *a, struct ou
 		if (!res)
 			return LOY_ENOMEM;
 		/* On LOY_ENOMEM/LOY_EINTERNAL every result is APNS_RETRY: recorded like any other. */
-		err = apns_push(w->apns, tokens, m, res);
+		err = apns_push(id->apns, tokens, m, res);
 		if (err == LOY_EINVALID)
 			return err;
 		for (size_t j = 0; j < m; j++)
@@ -172,7 +173,7 @@ static enum loy_err push_kind(struct apple_wallet *w, struct arena *a, struct ou
 		struct android_push_result *res = arena_alloc(a, sizeof(*res) * m);
 		if (!res)
 			return LOY_ENOMEM;
-		err = android_push_send(w->android, w->src.pass_type_id, tokens, m, res);
+		err = android_push_send(w->android, pass_type_id, tokens, m, res);
 		if (err == LOY_EINVALID)
 			return err;
 		for (size_t j = 0; j < m; j++)
@@ -181,11 +182,12 @@ static enum loy_err push_kind(struct apple_wallet *w, struct arena *a, struct ou
 	return LOY_OK;
 }
 
-static enum loy_err push_all(struct apple_wallet *w, struct arena *a, struct outcome *out, int n)
+static enum loy_err push_all(struct apple_wallet *w, struct apple_identity *id,
+			     const char *pass_type_id, struct arena *a, struct outcome *out, int n)
 {
-	enum loy_err err = push_kind(w, a, out, n, "apple");
+	enum loy_err err = push_kind(w, id, pass_type_id, a, out, n, "apple");
 	if (err == LOY_OK)
-		err = push_kind(w, a, out, n, "android");
+		err = push_kind(w, id, pass_type_id, a, out, n, "android");
 	return err;
 }
 
@@ -193,6 +195,7 @@ static enum job_result apple_push(const struct job *job, struct arena *a, void *
 				  const char **error)
 {
 	struct apple_wallet *w = ctx;
+	struct apple_identity *id;
 	struct apple_card card;
 	struct due_ctx due = { .card = &card };
 	struct outcome *out;
@@ -206,7 +209,12 @@ static enum job_result apple_push(const struct job *job, struct arena *a, void *
 		*error = "the payload names no customer";
 		return JOB_FAIL;
 	}
-	err = card_read(w->st, a, &w->src, customer, &card);
+	id = wallet_identity(w, job->business_id);
+	if (!id) {
+		*error = "the business has no Apple Wallet certificate any more";
+		return JOB_FAIL;
+	}
+	err = card_read(w->st, a, &id->src, customer, &card);
 	if (err == LOY_ENOTFOUND)
 		return JOB_DONE; /* erased, or never had a pass: nothing to tell a device */
 	if (err != LOY_OK) {
@@ -227,7 +235,7 @@ static enum job_result apple_push(const struct job *job, struct arena *a, void *
 		return JOB_RETRY;
 	for (int i = 0; i < due.n; i++)
 		out[i].reg = &due.rows[i];
-	err = push_all(w, a, out, due.n);
+	err = push_all(w, id, card.pass.pass_type_id, a, out, due.n);
 	if (err != LOY_OK) {
 		*error = arena_printf(a, "pushing: %s", err_code(err));
 		return JOB_RETRY;
