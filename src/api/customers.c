@@ -129,13 +129,13 @@ static enum loy_err create_op(struct store_tx *tx, void *arg)
 		if (err != LOY_OK)
 			return err;
 	}
-	if (app->apple) {
-		err = store_apple_pass_ensure(tx, b.id, x->c.id,
-					      apple_wallet_pass_type_id(app->apple), &x->pass);
+	const char *ptid = app->apple ? apple_wallet_pass_type_id(app->apple, b.id) : NULL;
+	if (ptid) {
+		err = store_apple_pass_ensure(tx, b.id, x->c.id, ptid, &x->pass);
 		if (err != LOY_OK)
 			return err;
 	}
-	api_json(x->res, 201, render(app, &x->c, app->apple ? &x->pass : NULL));
+	api_json(x->res, 201, render(app, &x->c, ptid ? &x->pass : NULL));
 	return LOY_OK;
 }
 

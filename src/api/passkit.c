@@ -27,6 +27,7 @@
 #define PASSKIT_LOG_MESSAGE_MAX 2000 /* characters kept of each message */
 #define PASSKIT_LOG_RATE 120	     /* log requests per minute per client IP */
 #define PASSKIT_LINK_MISS_RATE 30    /* unknown download links per minute per client IP */
+#define PASSKIT_TAG_AHEAD_MAX_MS (24 * 3600 * 1000LL) /* a tag this far ahead was never given */
 
 static bool wallet_on(struct http_request *req, struct http_response *res)
 {
@@ -102,8 +103,8 @@ static bool pass_req_read(struct pass_req *x, int dev_i, int ptid_i, int serial_
 	if (!(x->ptid = path_id(req, res, ptid_i, "passTypeIdentifier", PASSKIT_PASS_TYPE_MAX)) ||
 	    !(x->serial = path_id(req, res, serial_i, "serialNumber", PASSKIT_SERIAL_MAX)))
 		return false;
-	if (!passkit_auth_parse(http_header(req, "Authorization"), &x->scheme, &x->token) ||
-	    strcmp(x->ptid, apple_wallet_pass_type_id(api_app(req)->apple)) != 0) {
+	/* The pass type is checked with the serial number: the pass is looked up by both. */
+	if (!passkit_auth_parse(http_header(req, "Authorization"), &x->scheme, &x->token)) {
 		api_error(res, LOY_EUNAUTH, NULL, "not authorized for this pass");
 		return false;
 	}
@@ -254,8 +255,11 @@ void api_passkit_updated(struct http_request *req, struct http_response *res)
 	    !(x.device = path_id(req, res, 0, "deviceLibraryIdentifier", PASSKIT_DEVICE_ID_MAX)) ||
 	    !(x.ptid = path_id(req, res, 1, "passTypeIdentifier", PASSKIT_PASS_TYPE_MAX)))
 		return;
-	/* Absent or empty: every pass the device holds. */
-	if (tag && *tag && !passkit_tag_parse(str_from(tag), &x.since)) {
+	/* Absent or empty: every pass the device holds. Tags trail the clock, so one ahead of it by
+	 * more than any clock skew between nodes was never given. */
+	if (tag && *tag &&
+	    (!passkit_tag_parse(str_from(tag), &x.since) ||
+	     x.since > time_now_ms() + PASSKIT_TAG_AHEAD_MAX_MS)) {
 		api_error(res, LOY_EINVALID, "passesUpdatedSince",
 			  "passesUpdatedSince must be a lastUpdated value this service gave");
 		return;
@@ -285,15 +289,13 @@ static enum loy_err pass_read_tx(struct store_tx *tx, void *arg)
 	return pass_authorize(tx, arg);
 }
 
-/* Records the download of the version the device now holds: the pass's version as it is after
- * the build (a build of changed content moves it forward). */
+/* Records the download of the version read before the build. The build reads the card after that
+ * read, so what the device gets is at least that version: Last-Modified may understate the content
+ * (a change the push job has not dated yet, which it then pushes) but never overstate it, which
+ * would make If-Modified-Since hide a change. */
 static enum loy_err pass_fetched_tx(struct store_tx *tx, void *arg)
 {
 	struct pass_req *x = arg;
-	enum loy_err err = store_apple_pass_by_serial(tx, x->ptid, x->serial, &x->pass);
-
-	if (err != LOY_OK)
-		return err;
 	return store_apple_fetched(tx, x->serial, x->pass.modified_at);
 }
 
@@ -376,7 +378,6 @@ void api_passkit_pass(struct http_request *req, struct http_response *res)
 /* ---- POST /passkit/v1/log ---- */
 
 struct log_ctx {
-	const char *ptid;
 	const char **messages;
 	int n;
 };
@@ -402,18 +403,12 @@ static enum loy_err log_tx(struct store_tx *tx, void *arg)
 	for (int i = 0; i < x->n; i++) {
 		struct str named;
 		const char *serial = NULL;
-		struct apple_pass p;
 		enum loy_err err;
 
 		if (passkit_log_serial(str_from(x->messages[i]), &named)) {
-			const char *s = arena_strndup(tx->a, named.p, named.len);
-			if (!s)
+			serial = arena_strndup(tx->a, named.p, named.len);
+			if (!serial)
 				return LOY_ENOMEM;
-			err = store_apple_pass_by_serial(tx, x->ptid, s, &p);
-			if (err == LOY_OK)
-				serial = s;
-			else if (err != LOY_ENOTFOUND)
-				return err;
 		}
 		err = store_apple_log(tx, serial, x->messages[i]);
 		if (err != LOY_OK)
@@ -478,7 +473,6 @@ void api_passkit_log(struct http_request *req, struct http_response *res)
 	if (!wallet_on(req, res) || !rate_ok(req, res, "passkit-log", PASSKIT_LOG_RATE) ||
 	    !read_logs(req, res, &x))
 		return;
-	x.ptid = apple_wallet_pass_type_id(app->apple);
 	if (x.n > 0) {
 		err = store_write(app->st, &req->arena, log_tx, &x);
 		if (err != LOY_OK) {
