@@ -10,22 +10,22 @@
 #include <string.h>
 
 #include "api/api.h"
+#include "api/passkit_input.h"
 #include "crypto/digest.h"
 #include "wallet/apple/wallet.h"
 
 #define WALLET_REPORT_LOG 20 /* device log messages shown with a pass */
 #define WALLET_DEVICE_LABEL 8
-#define WALLET_SERIAL_MAX 64
 
-/* The link a customer or the admin panel downloads the pass from. */
-static const char *download_url(struct http_request *req, const char *link_token)
+/* The link a customer or the admin panel downloads the pass from: walletLinks.apple, made in one
+ * place. */
+static json_t *download_url(struct http_request *req, const struct apple_pass *p)
 {
-	const char *base = api_app(req)->conf->base_url;
-	size_t n = strlen(base);
+	json_t *links = api_wallet_links(api_app(req), p);
+	json_t *url = json_incref(json_object_get(links, "apple"));
 
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	return arena_printf(&req->arena, "%.*s/passes/%s.pkpass", (int)n, base, link_token);
+	json_decref(links);
+	return url;
 }
 
 /* Device messages are untrusted; one that is not UTF-8 must not cost the whole report. */
@@ -150,9 +150,9 @@ static json_t *render_pass(struct http_request *req, const struct report_ctx *x)
 		json_array_append_new(devices, render_device(req, &x->regs[i], x->p.modified_at));
 	for (int i = 0; i < x->nlogs; i++)
 		json_array_append_new(log, render_log(&x->logs[i]));
-	return json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o}", "serialNumber", x->p.serial,
+	return json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o}", "serialNumber", x->p.serial,
 			 "passTypeIdentifier", x->p.pass_type_id, "downloadUrl",
-			 download_url(req, x->p.link_token), "version", api_time(x->p.modified_at),
+			 download_url(req, &x->p), "version", api_time(x->p.modified_at),
 			 "createdAt", api_time(x->p.created_at), "devices", devices, "log", log);
 }
 
@@ -203,8 +203,7 @@ static enum loy_err rotate_op(struct store_tx *tx, void *arg)
 				  x->req->ip);
 	if (err != LOY_OK)
 		return err;
-	api_json(x->res, 200,
-		 json_pack("{s:s}", "downloadUrl", download_url(x->req, pass.link_token)));
+	api_json(x->res, 200, json_pack("{s:o}", "downloadUrl", download_url(x->req, &pass)));
 	return LOY_OK;
 }
 
@@ -255,32 +254,42 @@ static enum loy_err depth_read(struct store_tx *tx, void *arg)
 	return store_job_depth(tx, &d->queued, &d->dead);
 }
 
+/* A refusal's reason for the admin, or null when there was none. */
+static json_t *problem(bool broken, const char *reason, const char *otherwise)
+{
+	if (!broken)
+		return json_null();
+	return text(reason[0] ? reason : otherwise);
+}
+
 void api_wallet_status(struct http_request *req, struct http_response *res)
 {
 	struct apple_wallet *w = api_app(req)->apple;
 	struct apple_wallet_status s = { 0 };
 	struct depth_ctx d = { 0 };
 	enum loy_err err = store_read(api_app(req)->st, &req->arena, depth_read, &d);
-	json_t *outbox, *problem = json_null();
+	bool enabled;
 
 	if (err != LOY_OK) {
 		api_error(res, err, NULL, NULL);
 		return;
 	}
-	outbox = json_pack("{s:I,s:I}", "queued", (json_int_t)d.queued, "dead", (json_int_t)d.dead);
-	bool enabled = w && apple_wallet_status(w, api_principal(req)->business_id, &s);
-	if (enabled) {
-		if (s.cert_broken)
-			problem = text(s.cert_broken_reason[0] ? s.cert_broken_reason
-							       : "APNs refused the certificate");
-	}
+	/* The business's own certificate, or the install's; off when there is neither. */
+	enabled = w && apple_wallet_status(w, api_principal(req)->business_id, &s);
 	api_json(res, 200,
-		 json_pack("{s:{s:b,s:o,s:o,s:o,s:b,s:o,s:b,s:o}}", "apple", "enabled", enabled,
-			   "passTypeIdentifier", api_str_or_null(s.pass_type_id), "teamIdentifier",
+		 json_pack("{s:{s:b,s:o,s:o,s:o,s:b,s:b,s:o,s:b,s:b,s:o,s:{s:I,s:I}}}", "apple",
+			   "enabled", enabled, "passTypeIdentifier",
+			   api_str_or_null(s.pass_type_id), "teamIdentifier",
 			   api_str_or_null(s.team_id), "certificateExpiresAt",
-			   api_time(s.cert_not_after), "certificateBroken", s.cert_broken,
-			   "certificateProblem", problem, "androidPush", s.android_push, "outbox",
-			   outbox));
+			   api_time(s.cert_not_after), "ownCertificate", s.own_certificate,
+			   "certificateBroken", s.cert_broken, "certificateProblem",
+			   problem(s.cert_broken, s.cert_broken_reason,
+				   "APNs refused the certificate"),
+			   "androidPush", s.android_push, "androidPushBroken",
+			   s.android_push_broken, "androidPushProblem",
+			   problem(s.android_push_broken, s.android_push_reason,
+				   "the Android push service refused the key"),
+			   "outbox", "queued", (json_int_t)d.queued, "dead", (json_int_t)d.dead));
 }
 
 /* ---- GET /api/v1/wallet/apple/logs ---- */
@@ -299,20 +308,6 @@ static enum loy_err logs_read(struct store_tx *tx, void *arg)
 	return store_apple_log_list(tx, l->business_id, l->serial, l->limit, &l->rows, &l->n);
 }
 
-/* Serial numbers Loy makes are hex; accept what any sane issuer uses, refuse the rest. */
-static bool serial_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > WALLET_SERIAL_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
-		      (s[i] >= '0' && s[i] <= '9') || s[i] == '-' || s[i] == '_' || s[i] == '.'))
-			return false;
-	return true;
-}
-
 void api_wallet_apple_logs(struct http_request *req, struct http_response *res)
 {
 	static const char *const allowed[] = { "serial", "limit", NULL };
@@ -326,9 +321,10 @@ void api_wallet_apple_logs(struct http_request *req, struct http_response *res)
 			   &limit))
 		return;
 	l.serial = http_query(req, "serial");
-	if (l.serial && !serial_valid(l.serial)) {
+	if (l.serial && !passkit_id_ok(str_from(l.serial), PASSKIT_SERIAL_MAX)) {
 		api_error(res, LOY_EINVALID, "serial",
-			  "serial must be 1 to 64 letters, digits, '-', '_' or '.'");
+			  "serial must be 1 to 64 letters, digits, '-', '_' or '.', not starting "
+			  "with '.'");
 		return;
 	}
 	l.limit = (int)limit;
