@@ -95,7 +95,8 @@ static void check_auth(struct str s)
 		size_t n = strlen(h);
 		const char *name = scheme == PASSKIT_APPLE ? "ApplePass " : "AndroidPass ";
 		FUZZ_CHECK(strncasecmp(h, name, strlen(name)) == 0, "a token without its scheme");
-		FUZZ_CHECK(tok.p > h && tok.p + tok.len == h + n, "the token is not the header's end");
+		FUZZ_CHECK(tok.p > h && tok.p + tok.len == h + n,
+			   "the token is not the header's end");
 		FUZZ_CHECK(tok.len > 0 && tok.len <= PASSKIT_AUTH_TOKEN_MAX, "token length");
 		for (size_t i = 0; i < tok.len; i++)
 			FUZZ_CHECK(tok.p[i] > 0x20 && tok.p[i] < 0x7f, "a token byte not visible");
@@ -142,7 +143,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (passkit_push_token_ok(PASSKIT_APPLE, s))
 			FUZZ_CHECK(s.len == 64 && all(s, hexd), "a bad APNs token passed");
 		if (passkit_push_token_ok(PASSKIT_ANDROID, s))
-			FUZZ_CHECK(s.len >= 1 && s.len <= PASSKIT_ANDROID_TOKEN_MAX && all(s, id_colon),
+			FUZZ_CHECK(s.len >= 1 && s.len <= PASSKIT_ANDROID_TOKEN_MAX &&
+					   all(s, id_colon),
 				   "a bad Android token passed");
 		break;
 	case 3:
