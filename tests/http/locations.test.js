@@ -181,9 +181,12 @@ test("another business's locations are 404 and its list is its own", async () =>
   assert.ok(!JSON.parse(beforeMine).items.some((l) => l.name === 'Theirs'));
 });
 
-test('N and N+1: the 100th location is taken, the 101st is 422; a deletion makes room', async () => {
+test('N and N+1: the 100th location is taken, the 101st is 422, also when they race; a deletion makes room', async () => {
   const existing = JSON.parse(await all(other)).items.length;
-  for (let i = existing; i < MAX; i++) await create(other, { name: `Shop ${i}`, latitude: i / 10, longitude: -i / 10 });
+  for (let i = existing; i < MAX - 10; i++) await create(other, { name: `Shop ${i}`, latitude: i / 10, longitude: -i / 10 });
+  // 25 at once for the last 10 places: exactly 10 get in, whatever the interleaving.
+  const race = await Promise.all(Array.from({ length: 25 }, (_, i) => other.post('/api/v1/locations', { name: `Racer ${i}`, latitude: 1, longitude: 2 })));
+  assert.deepEqual(race.map((r) => r.status).sort(), [...Array(10).fill(201), ...Array(15).fill(422)]);
   const full = await all(other);
   assert.equal(JSON.parse(full).items.length, MAX);
   const res = await other.post('/api/v1/locations', { name: 'One too many', latitude: 1, longitude: 1 });
