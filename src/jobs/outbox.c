@@ -10,7 +10,7 @@
 #include "base/log.h"
 #include "base/rand.h"
 
-#define JOB_ARENA_CAP (8u * 1024u * 1024u)
+#define JOB_ARENA_CAP (32u * 1024u * 1024u) /* a card read with every template image at its cap */
 
 struct outbox {
 	struct store *st;

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startServer, appleCerts, unpackPkpass, createCustomer, APPLE_PASS_TYPE_ID } from './harness.js';
 import { startFakeApns } from '../fakes/apns.js';
+import { png } from './lib/png.js';
 
 let srv, owner, cashier, apns, certs, apnsPort;
 
@@ -266,6 +267,31 @@ test('a change of the default template pushes every pass once, and the passes sh
     const { passJson } = await unpackPkpass(got.raw);
     assert.equal(passJson.backgroundColor, 'rgb(18, 52, 86)');
   }
+});
+
+test('an uploaded icon and a new location reach every pass through a push', async () => {
+  const { customer, pass, files } = await customerWithPass();
+  const d = device(pass);
+  assert.equal((await d.register()).status, 201);
+  const tpl = (await owner.get('/api/v1/templates')).body.items.find((t) => t.isDefault)
+    ?? (await owner.post('/api/v1/templates', { name: 'Main', isDefault: true })).body;
+  const icon = png(29, 29, { seed: 5 });
+  assert.notDeepEqual(files['icon.png'], icon);
+  let n = pushesTo(d.token).length;
+  const up = await owner.put(`/api/v1/templates/${tpl.id}/images/icon`, icon, { contentType: 'image/png' });
+  assert.equal(up.status, 200, up.text);
+  await apns.waitFor(() => pushesTo(d.token).length > n, 5000);
+  let got = await unpackPkpass((await d.fetch()).raw);
+  assert.ok(got.files['icon.png'].equals(icon), 'the pass carries the uploaded icon');
+  await verifyPkpass(got.files);
+
+  n = pushesTo(d.token).length;
+  const loc = await owner.post('/api/v1/locations', { name: 'Тверская', latitude: 55.765, longitude: 37.605, relevantText: 'Кофейня рядом' });
+  assert.equal(loc.status, 201, loc.text);
+  await apns.waitFor(() => pushesTo(d.token).length > n, 5000);
+  got = await unpackPkpass((await d.fetch()).raw);
+  assert.deepEqual(got.passJson.locations?.find((l) => l.relevantText === 'Кофейня рядом'), { latitude: 55.765, longitude: 37.605, relevantText: 'Кофейня рядом' });
+  assert.equal(customer.id > 0, true);
 });
 
 test('an unchanged pass is served from its stored build, byte for byte', async () => {

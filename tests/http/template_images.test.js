@@ -5,8 +5,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import zlib from 'node:zlib';
 import { startServer, expectError } from './harness.js';
+import { chunk, png, SIGNATURE } from './lib/png.js';
 
 const SLOTS = {
   icon: [29, 29, 64 << 10], 'icon@2x': [58, 58, 128 << 10], 'icon@3x': [87, 87, 256 << 10],
@@ -14,42 +14,6 @@ const SLOTS = {
   strip: [375, 144, 512 << 10], 'strip@2x': [750, 288, 1 << 20], 'strip@3x': [1125, 432, 2 << 20],
 };
 const ROUTE_CAP = 2 << 20;
-
-// ---- a tiny PNG encoder: RGBA 8-bit, filter 0, CRCs from node:zlib ----
-function chunk(type, data) {
-  const len = Buffer.alloc(4);
-  len.writeUInt32BE(data.length);
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(body));
-  return Buffer.concat([len, body, crc]);
-}
-
-const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-
-/** A valid PNG of w×h; seed varies the pixels; level 0 stores the rows uncompressed. */
-function png(w, h, { seed = 1, level = 9, text = null } = {}) {
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(w, 0);
-  ihdr.writeUInt32BE(h, 4);
-  ihdr[8] = 8; // bit depth
-  ihdr[9] = 6; // RGBA
-  const raw = Buffer.alloc(h * (1 + w * 4));
-  for (let y = 0; y < h; y++) {
-    const row = y * (1 + w * 4);
-    for (let x = 0; x < w; x++) {
-      const p = row + 1 + x * 4;
-      raw[p] = (x * seed) & 255;
-      raw[p + 1] = (y * 3 + seed) & 255;
-      raw[p + 2] = ((x ^ y) + seed * 7) & 255;
-      raw[p + 3] = 255;
-    }
-  }
-  const parts = [SIGNATURE, chunk('IHDR', ihdr)];
-  if (text !== null) parts.push(chunk('tEXt', Buffer.concat([Buffer.from('Comment\0'), Buffer.from(text)])));
-  parts.push(chunk('IDAT', zlib.deflateSync(raw, { level })), chunk('IEND', Buffer.alloc(0)));
-  return Buffer.concat(parts);
-}
 
 /** A valid w×h PNG of exactly `size` bytes (padded with a tEXt comment). */
 function pngOfSize(w, h, size, level = 9) {

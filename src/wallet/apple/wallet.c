@@ -20,7 +20,10 @@
 #include "wallet/apple/wallet_impl.h"
 
 /* The largest pass file read back from the cache: every image at its cap plus pass.json, with room. */
-#define PKPASS_FILE_MAX (4 << 20)
+#define PKPASS_FILE_MAX (16 << 20)
+/* A card read: the strings of a card, and, when its template's images are not cached yet, their
+ * base64 text and bytes (every slot at its cap is about 11 MiB). */
+#define CARD_ARENA_CAP (32u << 20)
 
 static bool ends_with(const char *s, const char *suffix)
 {
@@ -361,7 +364,7 @@ enum loy_err apple_wallet_pkpass(struct apple_wallet *w, const struct apple_pass
 
 	if (!id)
 		return LOY_EUNAVAILABLE;
-	arena_init(&a, 1 << 20);
+	arena_init(&a, CARD_ARENA_CAP);
 	err = card_read(w->st, &a, &id->src, p->customer_id, &card);
 	if (err != LOY_OK) {
 		arena_free(&a);
