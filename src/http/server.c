@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -279,9 +280,15 @@ static enum MHD_Result queue_response(struct conn_state *st, struct MHD_Connecti
 		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, res->content_type);
 	MHD_add_response_header(r, "X-Request-Id", st->req.request_id);
 	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Cache-Control", "no-store");
-	for (int i = 0; i < res->nheaders; i++)
+	bool cache_control = false;
+	for (int i = 0; i < res->nheaders; i++) {
 		MHD_add_response_header(r, res->headers[i].name, res->headers[i].value);
+		cache_control |= strcasecmp(res->headers[i].name, "Cache-Control") == 0;
+	}
+	/* API answers are personal and live: never cached, unless the handler says otherwise (the
+	 * PassKit pass download revalidates with If-Modified-Since). */
+	if (!cache_control)
+		MHD_add_response_header(r, "Cache-Control", "no-store");
 	ret = MHD_queue_response(conn, (unsigned)res->status, r);
 	MHD_destroy_response(r);
 	metrics_record(st->req.route, res->status, duration);

@@ -198,7 +198,7 @@ test('dot segments are not resolved: /customers/../settings etc. → 404', async
 });
 
 test('unknown paths → 404, wrong methods → 405 with Allow', async () => {
-  for (const p of ['/api/v1/nope', '/api/v2/customers', '/api/v1/customer', '/API/V1/CUSTOMERS', '/nope', '/api/v1/customers/1/wallet']) {
+  for (const p of ['/api/v1/nope', '/api/v2/customers', '/api/v1/customer', '/API/V1/CUSTOMERS', '/nope', '/api/v1/customers/1/nope']) {
     expectError(await owner.get(p), 404, 'not_found');
   }
   const wrong = [['PUT', '/api/v1/customers'], ['DELETE', '/api/v1/settings'], ['POST', `/api/v1/customers/${fx.cust.id}`],
