@@ -195,15 +195,26 @@ static enum loy_err rotate_op(struct store_tx *tx, void *arg)
 	err = store_customer_get(tx, p->business_id, x->id, &c);
 	if (err != LOY_OK)
 		return err;
-	x->missing = "this customer has no Apple Wallet pass";
+	struct apple_wallet *w = api_app(x->req)->apple;
+	const char *ptid = w ? apple_wallet_pass_type_id(w, p->business_id) : NULL;
+	bool issued = false;
+
+	x->missing = "Apple Wallet is not set up for this business";
 	err = store_apple_link_rotate(tx, p->business_id, x->id, &pass);
+	/* A customer from before Apple Wallet was set up gets the pass now. */
+	if (err == LOY_ENOTFOUND && ptid) {
+		err = store_apple_pass_ensure(tx, p->business_id, x->id, ptid, &pass);
+		issued = err == LOY_OK;
+	}
 	if (err == LOY_OK)
-		err = store_audit(tx, p->business_id, p->actor, "wallet.apple.link_rotate",
+		err = store_audit(tx, p->business_id, p->actor,
+				  issued ? "wallet.apple.pass_issue" : "wallet.apple.link_rotate",
 				  arena_printf(tx->a, "customer:%lld", (long long)x->id),
 				  x->req->ip);
 	if (err != LOY_OK)
 		return err;
-	api_json(x->res, 200, json_pack("{s:o}", "downloadUrl", download_url(x->req, &pass)));
+	api_json(x->res, issued ? 201 : 200,
+		 json_pack("{s:o}", "downloadUrl", download_url(x->req, &pass)));
 	return LOY_OK;
 }
 

@@ -281,12 +281,21 @@ describe('Apple Wallet on', () => {
     cust.url = r1.body.downloadUrl;
   });
 
-  test('a customer without a pass: the report is null and rotation is 404; an erased one is 404', async () => {
+  test('a customer without a pass: the report is null until the admin issues one (201); an erased one is 404', async () => {
     assert.deepEqual((await wallet(owner, cust.before)).body, { apple: null });
+    const viewer = await srv.apiKeyClient('viewer');
+    expectError(await viewer.post(`/api/v1/customers/${cust.before}/wallet/apple/link`), 403, 'forbidden');
+    assert.deepEqual((await wallet(owner, cust.before)).body, { apple: null }, 'a refusal issues nothing');
     const r = await owner.post(`/api/v1/customers/${cust.before}/wallet/apple/link`);
-    expectError(r, 404, 'not_found');
-    assert.match(r.body.error.message, /no Apple Wallet pass/);
-    assert.deepEqual((await wallet(owner, cust.before)).body, { apple: null }, 'and none was made');
+    assert.equal(r.status, 201, r.text);
+    const report = (await wallet(owner, cust.before)).body.apple;
+    assert.ok(report, 'the pass now exists');
+    assert.equal(report.downloadUrl, r.body.downloadUrl);
+    const got = await srv.anon().get(new URL(r.body.downloadUrl).pathname);
+    assert.equal(got.status, 200);
+    const again = await owner.post(`/api/v1/customers/${cust.before}/wallet/apple/link`);
+    assert.equal(again.status, 200, 'the second call rotates');
+    assert.notEqual(again.body.downloadUrl, r.body.downloadUrl);
     const c = await createCustomer(owner);
     assert.equal((await owner.del(`/api/v1/customers/${c.id}`)).status, 204);
     expectError(await wallet(owner, c.id), 404, 'not_found');
