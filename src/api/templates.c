@@ -9,6 +9,7 @@
 
 #define NFIELDS(t) (sizeof(t) / sizeof((t)[0]))
 #define LOGO_TEXT_MAX 40
+#define TERMS_TEXT_MAX 2000
 
 struct template_in {
 	struct jval name, is_default, design, content, settings;
@@ -17,7 +18,7 @@ struct design_in {
 	struct jval background, foreground, label;
 };
 struct content_in {
-	struct jval organization, description, program, logo_text, terms_url;
+	struct jval organization, description, program, logo_text, terms_url, terms_text;
 };
 struct settings_in {
 	struct jval show_balance, show_qr;
@@ -42,6 +43,8 @@ static const struct jfield content_fields[] = {
 	{ "programName", J_STR, 0, 1, API_NAME_MAX, offsetof(struct content_in, program) },
 	{ "logoText", J_STR, 0, 0, LOGO_TEXT_MAX, offsetof(struct content_in, logo_text) },
 	{ "termsUrl", J_STR, J_NULLABLE, 1, URL_MAX, offsetof(struct content_in, terms_url) },
+	{ "termsText", J_TEXT, J_NULLABLE, 0, TERMS_TEXT_MAX,
+	  offsetof(struct content_in, terms_text) },
 };
 static const struct jfield settings_fields[] = {
 	{ "showBalance", J_BOOL, 0, 0, 0, offsetof(struct settings_in, show_balance) },
@@ -144,6 +147,7 @@ static enum loy_err merge(struct arena *a, const struct template_patch *p, struc
 	set_str(content, "programName", &p->content.program);
 	set_str(content, "logoText", &p->content.logo_text);
 	set_str(content, "termsUrl", &p->content.terms_url);
+	set_str(content, "termsText", &p->content.terms_text);
 	set_bool(settings, "showBalance", &p->settings.show_balance);
 	set_bool(settings, "showQRCode", &p->settings.show_qr);
 	d = json_dumps(design, JSON_COMPACT | JSON_SORT_KEYS);

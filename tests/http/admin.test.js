@@ -50,6 +50,14 @@ test('templates: patch replaces only the keys given, nested too', async () => {
   assert.equal(r.body.content.termsUrl, 'http://example.com/t');
   assert.equal(r.body.content.organizationName, 'Org');
   assert.equal(r.body.name, 'Patchable');
+  // The rules text for the back of the card: up to 2 000 characters, line breaks allowed.
+  const rules = `Баллы сгорают через год.\n${'п'.repeat(1975)}`;
+  const tt = await admin.patch(`/api/v1/templates/${t.id}`, { content: { termsText: rules } });
+  assert.equal(tt.status, 200, tt.text);
+  assert.equal(tt.body.content.termsText, rules);
+  expectError(await admin.patch(`/api/v1/templates/${t.id}`, { content: { termsText: 'x'.repeat(2001) } }), 400, 'validation_failed', 'content.termsText');
+  expectError(await admin.patch(`/api/v1/templates/${t.id}`, { content: { termsText: 5 } }), 400, 'validation_failed', 'content.termsText');
+  assert.equal((await owner.get(`/api/v1/templates/${t.id}`)).body.content.termsText, rules, 'refusals change nothing');
   assert.ok(Date.parse(r.body.updatedAt) >= Date.parse(t.updatedAt));
   assert.equal(r.body.createdAt, t.createdAt);
   // Moving the default flag.

@@ -255,9 +255,10 @@ test('a change of the default template pushes every pass once, and the passes sh
   }
   const list = await owner.get('/api/v1/templates');
   const design = { backgroundColor: '#123456', foregroundColor: '#fefefe', labelColor: '#abcdef' };
+  const content = { organizationName: 'Кофейня', termsText: 'Баллы сгорают через год без покупок.' };
   const r = list.body.items.length
-    ? await owner.patch(`/api/v1/templates/${list.body.items.find((t) => t.isDefault).id}`, { design })
-    : await owner.post('/api/v1/templates', { name: 'Main', isDefault: true, design, content: { organizationName: 'Кофейня' } });
+    ? await owner.patch(`/api/v1/templates/${list.body.items.find((t) => t.isDefault).id}`, { design, content })
+    : await owner.post('/api/v1/templates', { name: 'Main', isDefault: true, design, content });
   assert.ok(r.status === 200 || r.status === 201, r.text);
   for (const c of cards) await apns.waitFor(() => pushesTo(c.d.token).length > c.before, 5000);
   await sleep(500);
@@ -266,6 +267,8 @@ test('a change of the default template pushes every pass once, and the passes sh
     const got = await c.d.fetch();
     const { passJson } = await unpackPkpass(got.raw);
     assert.equal(passJson.backgroundColor, 'rgb(18, 52, 86)');
+    assert.equal(passJson.organizationName, 'Кофейня');
+    assert.ok(passJson.storeCard.backFields.some((f) => f.value === content.termsText), 'the rules are on the back');
   }
 });
 

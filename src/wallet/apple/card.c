@@ -231,6 +231,7 @@ static void apply_template(struct arena *a, const struct card_template *t, const
 	if (!in->logo_text)
 		in->logo_text = in->organization;
 	in->terms_url = member(a, content, "termsUrl");
+	in->terms_text = member(a, content, "termsText");
 	in->background_color = color_or(a, design, "backgroundColor", DEFAULT_BACKGROUND);
 	in->foreground_color = color_or(a, design, "foregroundColor", DEFAULT_FOREGROUND);
 	in->label_color = color_or(a, design, "labelColor", DEFAULT_LABEL);
