@@ -15,7 +15,6 @@
 #include "store/store.h"
 
 struct apple_wallet;
-struct outbox;
 
 #define API_BODY_SMALL 4096   /* auth, transactions, purchases */
 #define API_BODY_MEDIUM 16384 /* customers, settings, staff */
@@ -42,7 +41,6 @@ struct app {
 	struct ratelimit *rl;
 	bool secure_cookies;
 	struct apple_wallet *apple; /* NULL: Apple Wallet is off (no LOY_APPLE_PASS_CERT) */
-	struct outbox *outbox;	    /* woken after commits that queued jobs; NULL: none running */
 };
 
 enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_USER, PRINCIPAL_APIKEY };

@@ -19,11 +19,11 @@
 
 #define RATELIMIT_SLOTS 65536
 /* The outbox: jobs claimed per round, how long a claim holds (longer than an APNs round may take,
- * LOY_APNS_TIMEOUT at most 600 s) and how often an idle worker looks for due jobs — which bounds
- * how late a card's push starts after the change that queued it. */
+ * LOY_APNS_TIMEOUT at most 600 s) and how often an idle worker looks for jobs that came due (a
+ * retry's time). New jobs do not wait for it: the commit that queued them wakes the workers. */
 #define OUTBOX_BATCH 16
 #define OUTBOX_LEASE_MS (11 * 60 * 1000)
-#define OUTBOX_IDLE_MS 250
+#define OUTBOX_IDLE_MS 1000
 
 struct owner_ctx {
 	struct user u;
@@ -92,6 +92,11 @@ static int init_token_key(const struct conf *c)
 		return 1;
 	}
 	return token_init((const unsigned char *)c->secret_key, n) == LOY_OK ? 0 : 1;
+}
+
+static void wake_outbox(void *arg)
+{
+	outbox_wake(arg);
 }
 
 static enum loy_err start_outbox(struct store *st, const struct conf *c, struct apple_wallet *apple,
@@ -163,7 +168,8 @@ int cli_serve(int argc, char **argv)
 				      .trusted_proxies = c.trusted_proxies };
 	if (apple && start_outbox(st, &c, apple, &ob) != LOY_OK)
 		goto out;
-	app.outbox = ob;
+	if (ob)
+		store_on_jobs(st, wake_outbox, ob);
 	if (http_start(&hopt, &srv) != LOY_OK)
 		goto out;
 	if (housekeeping_start(st, c.housekeeping_interval * 1000, &hk) != LOY_OK) {
@@ -179,8 +185,10 @@ int cli_serve(int argc, char **argv)
 	rc = 0;
 out:
 	/* The workers may be in the middle of a push: stop them before what they use goes away. */
-	if (ob)
+	if (ob) {
 		outbox_stop(ob);
+		store_on_jobs(st, NULL, NULL); /* every writer has stopped: nothing calls it now */
+	}
 	apple_wallet_close(apple);
 	ratelimit_free(app.rl);
 	store_close(st);

@@ -271,19 +271,30 @@ enum loy_err store_apple_device_gone(struct store_tx *tx, int64_t device_id, int
 	return db_exec(tx->c, tx->a, sql_gone_device, p, 2, NULL);
 }
 
+/* Runs a conditional job insert and counts the job when one was queued. */
+static enum loy_err enqueue_counted(struct store_tx *tx, const char *sql, const struct db_param *p,
+				    int n)
+{
+	struct db_rows r;
+	enum loy_err err = db_exec(tx->c, tx->a, sql, p, n, &r);
+	if (err == LOY_OK)
+		tx->jobs_queued += (int)r.affected;
+	return err;
+}
+
 enum loy_err store_apple_enqueue_push(struct store_tx *tx, int64_t business_id, int64_t customer_id)
 {
 	char payload[48];
 	snprintf(payload, sizeof(payload), "{\"customer\":%lld}", (long long)customer_id);
 	struct db_param p[] = { P_INT(business_id), P_TEXT(payload), P_INT(tx->now),
 				P_INT(customer_id) };
-	return db_exec(tx->c, tx->a, sql_enqueue_push, p, 4, NULL);
+	return enqueue_counted(tx, sql_enqueue_push, p, 4);
 }
 
 enum loy_err store_apple_enqueue_refresh(struct store_tx *tx, int64_t business_id)
 {
 	struct db_param p[] = { P_INT(business_id), P_INT(tx->now) };
-	return db_exec(tx->c, tx->a, sql_enqueue_refresh, p, 2, NULL);
+	return enqueue_counted(tx, sql_enqueue_refresh, p, 2);
 }
 
 enum loy_err store_apple_passes_after(struct store_tx *tx, int64_t business_id, int64_t after,

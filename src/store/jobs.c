@@ -13,7 +13,10 @@ enum loy_err store_job_enqueue(struct store_tx *tx, int64_t business_id, const c
 			       const char *payload)
 {
 	struct db_param p[] = { P_INT(business_id), P_TEXT(kind), P_TEXT(payload), P_INT(tx->now) };
-	return db_exec(tx->c, tx->a, sql_enqueue, p, 4, NULL);
+	enum loy_err err = db_exec(tx->c, tx->a, sql_enqueue, p, 4, NULL);
+	if (err == LOY_OK)
+		tx->jobs_queued++;
+	return err;
 }
 
 enum loy_err store_job_depth(struct store_tx *tx, int64_t *queued, int64_t *dead)

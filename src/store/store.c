@@ -9,12 +9,18 @@
 
 struct store {
 	struct db *db;
+	void (*on_jobs)(void *arg); /* see store_on_jobs */
+	void *on_jobs_arg;
 };
 
 struct frame {
+	struct store *st;
 	struct arena *a;
 	store_fn fn;
 	void *ctx;
+	int jobs_queued; /* by the last run of fn (PostgreSQL may run it again) */
+	void (*on_done)(void *arg, enum loy_err err);
+	void *done_arg;
 };
 
 enum loy_err store_open(const char *url, const struct store_options *opt, struct store **out)
@@ -61,19 +67,42 @@ static enum loy_err run_frame(struct db_conn *c, void *arg)
 {
 	struct frame *f = arg;
 	struct store_tx tx = { .c = c, .a = f->a, .now = time_now_ms() };
-	return f->fn(&tx, f->ctx);
+	enum loy_err err = f->fn(&tx, f->ctx);
+	f->jobs_queued = tx.jobs_queued;
+	return err;
+}
+
+void store_on_jobs(struct store *st, void (*fn)(void *arg), void *arg)
+{
+	st->on_jobs = fn;
+	st->on_jobs_arg = arg;
+}
+
+static void committed(const struct frame *f, enum loy_err err)
+{
+	if (err == LOY_OK && f->jobs_queued > 0 && f->st->on_jobs)
+		f->st->on_jobs(f->st->on_jobs_arg);
 }
 
 enum loy_err store_read(struct store *st, struct arena *a, store_fn fn, void *ctx)
 {
-	struct frame f = { a, fn, ctx };
+	struct frame f = { .st = st, .a = a, .fn = fn, .ctx = ctx };
 	return db_read(st->db, run_frame, &f);
 }
 
 enum loy_err store_write(struct store *st, struct arena *a, store_fn fn, void *ctx)
 {
-	struct frame f = { a, fn, ctx };
-	return db_write(st->db, run_frame, &f);
+	struct frame f = { .st = st, .a = a, .fn = fn, .ctx = ctx };
+	enum loy_err err = db_write(st->db, run_frame, &f);
+	committed(&f, err);
+	return err;
+}
+
+static void async_done(void *arg, enum loy_err err)
+{
+	struct frame *f = arg;
+	committed(f, err);
+	f->on_done(f->done_arg, err);
 }
 
 bool store_can_write_async(const struct store *st)
@@ -87,8 +116,10 @@ enum loy_err store_write_async(struct store *st, struct arena *a, store_fn fn, v
 	struct frame *f = arena_alloc(a, sizeof(*f));
 	if (!f)
 		return LOY_ENOMEM;
-	*f = (struct frame){ a, fn, ctx };
-	return db_write_async(st->db, run_frame, f, on_done, arg);
+	*f = (struct frame){
+		.st = st, .a = a, .fn = fn, .ctx = ctx, .on_done = on_done, .done_arg = arg
+	};
+	return db_write_async(st->db, run_frame, f, async_done, f);
 }
 
 struct nested {

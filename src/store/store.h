@@ -25,7 +25,8 @@ struct store;
 struct store_tx {
 	struct db_conn *c;
 	struct arena *a;
-	int64_t now; /* ms since the epoch, fixed for the transaction */
+	int64_t now;	 /* ms since the epoch, fixed for the transaction */
+	int jobs_queued; /* outbox jobs this transaction queued (see store_on_jobs) */
 };
 
 typedef enum loy_err (*store_fn)(struct store_tx *tx, void *ctx);
@@ -50,6 +51,10 @@ enum loy_err store_write_async(struct store *st, struct arena *a, store_fn fn, v
 			       void (*on_done)(void *arg, enum loy_err err), void *arg);
 /* Inside a unit of work: runs fn in a savepoint, so that a failing fn undoes only its own changes. */
 enum loy_err store_savepoint(struct store_tx *tx, store_fn fn, void *ctx);
+/* fn(arg) is called after every durable write that queued outbox jobs has committed (on the
+ * committing thread: keep it short), so that the outbox starts on them at once instead of at its
+ * next poll. Set it before writes begin; fn and arg must outlive every write. NULL: none. */
+void store_on_jobs(struct store *st, void (*fn)(void *arg), void *arg);
 /* A cheap round trip, for /readyz. */
 enum loy_err store_ping(struct store *st);
 
