@@ -18,12 +18,15 @@
 #include "wallet/apple/wallet.h"
 
 #define RATELIMIT_SLOTS 65536
-/* The outbox: jobs claimed per round, how long a claim holds (longer than an APNs round may take,
- * LOY_APNS_TIMEOUT at most 600 s) and how often an idle worker looks for jobs that came due (a
- * retry's time). New jobs do not wait for it: the commit that queued them wakes the workers. */
-#define OUTBOX_BATCH 16
-#define OUTBOX_LEASE_MS (11 * 60 * 1000)
+/* The outbox: jobs claimed per round and how often an idle worker looks for jobs that came due
+ * (a retry's time). New jobs do not wait for it: the commit that queued them wakes the workers.
+ * A worker runs the jobs of its claim one after the other, so the claim's lease must outlast them
+ * all at their slowest — each an APNs round and an Android round of LOY_APNS_TIMEOUT — with room
+ * for their database work; a job whose worker died (a crash, a kill) is taken again when its
+ * lease runs out. Small claims keep that wait short (about 4 minutes at the default timeout). */
+#define OUTBOX_BATCH 4
 #define OUTBOX_IDLE_MS 1000
+#define OUTBOX_LEASE_SLACK_MS 5000
 
 struct owner_ctx {
 	struct user u;
@@ -107,7 +110,8 @@ static enum loy_err start_outbox(struct store *st, const struct conf *c, struct 
 				    .ctx = apple,
 				    .threads = (int)c->outbox_threads,
 				    .batch = OUTBOX_BATCH,
-				    .lease_ms = OUTBOX_LEASE_MS,
+				    .lease_ms = OUTBOX_BATCH * 2 * c->apns_timeout * 1000 +
+						OUTBOX_LEASE_SLACK_MS,
 				    .idle_ms = OUTBOX_IDLE_MS };
 	return outbox_start(st, &o, out);
 }

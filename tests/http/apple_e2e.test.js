@@ -219,6 +219,37 @@ test('APNs down for a while: the push is delivered once it is back, exactly once
   assert.equal(report.body.apple.devices[0].lastPush.status, 'done');
 });
 
+test('loy killed in the middle of a push: after the restart the card is pushed, once', async () => {
+  // A server of its own with a short APNs timeout, so that its outbox lease (a few rounds of it)
+  // runs out within the test.
+  const own = await startServer({ apple: { apnsUrl: apns.url }, env: { LOY_APNS_TIMEOUT: '1' } });
+  try {
+    const staff = await own.owner();
+    const c = await createCustomer(staff);
+    const got = await own.anon().get(new URL(c.walletLinks.apple).pathname);
+    const { passJson: p } = await unpackPkpass(got.raw);
+    const token = pushToken();
+    const reg = await own.anon().post(`/passkit/v1/devices/${libraryId()}/registrations/${p.passTypeIdentifier}/${p.serialNumber}`, { pushToken: token }, { headers: { Authorization: `ApplePass ${p.authenticationToken}` } });
+    assert.equal(reg.status, 201, reg.text);
+    apns.setMode('stall', { tokens: [token] });
+    const cr = await staff.post(`/api/v1/customers/${c.id}/transactions`, { type: 'credit', amount: 3 });
+    assert.equal(cr.status, 201, cr.text);
+    await apns.waitFor(() => pushesTo(token).some((x) => x.stalled), 2000);
+    await own.kill('SIGKILL');
+    const mark = pushesTo(token).length;
+    apns.setMode('ok'); // the stalled stream is answered to a dead client: not a delivery
+    await own.restart();
+    await apns.waitFor(() => pushesTo(token).slice(mark).some((x) => x.status === 200), 30000);
+    await sleep(1500);
+    assert.equal(pushesTo(token).slice(mark).filter((x) => x.status === 200).length, 1, 'pushed once after the restart');
+    const report = await (await own.owner()).get(`/api/v1/customers/${c.id}/wallet`);
+    assert.equal(report.body.apple.devices[0].lastPush.status, 'done');
+  } finally {
+    apns.setMode('ok');
+    await own.stop();
+  }
+});
+
 test('503 answers are retried with backoff until APNs takes the push', async () => {
   const { customer, pass } = await customerWithPass();
   const d = device(pass);
