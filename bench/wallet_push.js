@@ -66,14 +66,12 @@ for (let i = 0; i < N; i += 50) {
 }
 const tokens = new Set(cards.map((c) => c.token));
 const seen = new Set();
-let scanned = apns.pushes.length;
+const from = apns.pushes.length;
 const t0 = Date.now();
 const tpl = await owner.post('/api/v1/templates', { name: 'Bench', isDefault: true, design: { backgroundColor: '#224466', foregroundColor: '#ffffff', labelColor: '#dddddd' } });
 if (tpl.status !== 201) throw new Error(tpl.text);
 await apns.waitFor((ps) => {
-  for (; scanned < ps.length && ps[scanned].status != null; scanned++) {
-    if (ps[scanned].status === 200 && tokens.has(ps[scanned].token)) seen.add(ps[scanned].token);
-  }
+  for (let i = from; i < ps.length; i++) if (ps[i].status === 200 && tokens.has(ps[i].token)) seen.add(ps[i].token);
   return seen.size === tokens.size;
 }, 600000);
 const secs = (Date.now() - t0) / 1000;
