@@ -14,6 +14,7 @@
 
 #include "base/rand.h"
 #include "store/db.h"
+#include "store/enqueue.h"
 #include "store/store.h"
 
 #define PASS_COLS                                                                                \
@@ -269,17 +270,6 @@ enum loy_err store_apple_device_gone(struct store_tx *tx, int64_t device_id, int
 	if (err != LOY_OK)
 		return err;
 	return db_exec(tx->c, tx->a, sql_gone_device, p, 2, NULL);
-}
-
-/* Runs a conditional job insert and counts the job when one was queued. */
-static enum loy_err enqueue_counted(struct store_tx *tx, const char *sql, const struct db_param *p,
-				    int n)
-{
-	struct db_rows r;
-	enum loy_err err = db_exec(tx->c, tx->a, sql, p, n, &r);
-	if (err == LOY_OK)
-		tx->jobs_queued += (int)r.affected;
-	return err;
 }
 
 enum loy_err store_apple_enqueue_push(struct store_tx *tx, int64_t business_id, int64_t customer_id)

@@ -197,7 +197,7 @@ enum loy_err store_customer_update(struct store_tx *tx, const struct customer *c
 	if (err == LOY_OK && r.affected == 0)
 		err = LOY_ENOTFOUND;
 	if (err == LOY_OK) /* the name and the status (voided when blocked) show on the card */
-		err = store_apple_enqueue_push(tx, c->business_id, c->id);
+		err = store_wallet_card_changed(tx, c->business_id, c->id);
 	return err;
 }
 

@@ -1,5 +1,6 @@
 /* The outbox table (see store.h): jobs are rows committed with the change that caused them. */
 #include "store/db.h"
+#include "store/enqueue.h"
 #include "store/store.h"
 
 static const char sql_enqueue[] =
@@ -123,4 +124,13 @@ enum loy_err store_job_list(struct store_tx *tx, int64_t business_id, const char
 		read_job(&r, i, &(*rows)[i]);
 	*n = r.nrows;
 	return LOY_OK;
+}
+
+enum loy_err enqueue_counted(struct store_tx *tx, const char *sql, const struct db_param *p, int n)
+{
+	struct db_rows r;
+	enum loy_err err = db_exec(tx->c, tx->a, sql, p, n, &r);
+	if (err == LOY_OK)
+		tx->jobs_queued += (int)r.affected;
+	return err;
 }

@@ -86,7 +86,7 @@ enum loy_err store_ledger_post(struct store_tx *tx, struct ledger_entry *e, int6
 	e->created_at = tx->now;
 	e->reversed_by = 0;
 	/* The balance shows on the card: its wallet pass is updated in this same transaction. */
-	return store_apple_enqueue_push(tx, e->business_id, e->customer_id);
+	return store_wallet_card_changed(tx, e->business_id, e->customer_id);
 }
 
 enum loy_err store_ledger_get(struct store_tx *tx, int64_t business_id, int64_t id,

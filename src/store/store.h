@@ -142,7 +142,7 @@ struct ledger_entry {
 };
 
 /* Applies e->amount to the customer's balance, appends the entry and queues the card's wallet
- * update (store_apple_enqueue_push), atomically: sets id,
+ * updates (store_wallet_card_changed), atomically: sets id,
  * balance_after and created_at. LOY_EBALANCE if the balance would go below zero; LOY_ENOTFOUND for an
  * unknown customer; LOY_ECONFLICT if e->reversal_of is already reversed. spent adds to total_spent. */
 enum loy_err store_ledger_post(struct store_tx *tx, struct ledger_entry *e, int64_t spent);
@@ -422,6 +422,96 @@ struct apple_log_entry {
 /* Log messages devices sent about the business's passes, newest first; serial NULL: all of them. */
 enum loy_err store_apple_log_list(struct store_tx *tx, int64_t business_id, const char *serial,
 				  int limit, struct apple_log_entry **rows, int *n);
+
+/* ---- Google Wallet: a loyaltyClass per card template, a loyaltyObject per customer ---- */
+struct google_object {
+	int64_t customer_id, business_id;
+	const char *object_id;	  /* "<issuer>.c<customer>-<random>" */
+	const char *class_id;	  /* the class it was inserted into; NULL before */
+	const char *link_token;	  /* of the "Add to Google Wallet" link */
+	const char *content_hash; /* of what Google shows; NULL before the insert */
+	int64_t balance_sent;	  /* the balance Google shows (valid when has_balance_sent) */
+	bool has_balance_sent;
+	bool saved; /* in a wallet now, by the callbacks */
+	int64_t saved_at, deleted_at, patched_at, created_at;
+	const char *last_error; /* Google's refusal, for the admin; NULL when fine */
+};
+
+/* The customer's object row, made on first use with a random id suffix and link token. */
+enum loy_err store_google_object_ensure(struct store_tx *tx, int64_t business_id,
+					int64_t customer_id, const char *issuer_id,
+					struct google_object *out);
+enum loy_err store_google_object_get(struct store_tx *tx, int64_t customer_id,
+				     struct google_object *out);
+enum loy_err store_google_object_by_link(struct store_tx *tx, const char *link_token,
+					 struct google_object *out);
+enum loy_err store_google_object_by_id(struct store_tx *tx, const char *object_id,
+				       struct google_object *out);
+/* Google now shows content_hash (balance included) in class_id: clears last_error. */
+enum loy_err store_google_object_synced(struct store_tx *tx, int64_t customer_id,
+					const char *class_id, const char *content_hash,
+					int64_t balance);
+enum loy_err store_google_object_error(struct store_tx *tx, int64_t customer_id, const char *error);
+/* A save (saved true) or delete callback for object_id; *known false when no such object. */
+enum loy_err store_google_object_saved(struct store_tx *tx, const char *object_id, bool saved,
+				       bool *known);
+
+struct google_class {
+	int64_t template_id, business_id;
+	const char *class_id, *content_hash, *last_error; /* hash NULL before the insert */
+	int64_t updated_at;
+};
+
+enum loy_err store_google_class_ensure(struct store_tx *tx, int64_t business_id,
+				       int64_t template_id, const char *issuer_id,
+				       struct google_class *out);
+enum loy_err store_google_class_synced(struct store_tx *tx, int64_t template_id,
+				       const char *content_hash);
+enum loy_err store_google_class_error(struct store_tx *tx, int64_t template_id, const char *error);
+
+/* The notification budget (Google: 3 notifying updates or messages per card per 24 h): how many
+ * were sent since `since`; record one; forget those before `before`. */
+enum loy_err store_google_notifications(struct store_tx *tx, int64_t customer_id, int64_t since,
+					int64_t *n);
+enum loy_err store_google_notified(struct store_tx *tx, int64_t customer_id);
+enum loy_err store_google_prune(struct store_tx *tx, int64_t before);
+
+struct google_message {
+	int64_t id, business_id, customer_id;
+	const char *message_id; /* the id sent to Google, "loy-<random>" */
+	const char *header, *body;
+	const char *state; /* queued, sent, failed */
+	bool notified;
+	const char *last_error;
+	int64_t created_at, sent_at;
+};
+
+/* Inserts m (business, customer, header, body set; sets the rest) and queues its job
+ * "google.message" {"message": id} in the same transaction. */
+enum loy_err store_google_message_insert(struct store_tx *tx, struct google_message *m);
+enum loy_err store_google_message_get(struct store_tx *tx, int64_t id, struct google_message *out);
+enum loy_err store_google_message_done(struct store_tx *tx, int64_t id, const char *state,
+				       bool notified, const char *error);
+/* The customer's messages, newest first. */
+enum loy_err store_google_messages_list(struct store_tx *tx, int64_t customer_id, int limit,
+					struct google_message **rows, int *n);
+/* Records a callback's nonce; *first false when it was seen before (Google repeats them). */
+enum loy_err store_google_callback_seen(struct store_tx *tx, const char *nonce,
+					const char *object_id, const char *event_type, bool *first);
+
+/* Queues "google.object" {"customer":id} when the customer has a Google object. */
+enum loy_err store_google_enqueue_object(struct store_tx *tx, int64_t business_id,
+					 int64_t customer_id);
+/* Queues "google.class" {} for the business's default template when it has Google objects. */
+enum loy_err store_google_enqueue_class(struct store_tx *tx, int64_t business_id);
+
+/* ---- both wallets ---- */
+/* What a card shows changed (balance, name, status): both wallets' updates, queued in tx. */
+enum loy_err store_wallet_card_changed(struct store_tx *tx, int64_t business_id,
+				       int64_t customer_id);
+/* What every card of the business shows changed (its default template, images, locations, name,
+ * contacts): both wallets' refreshes, queued in tx. */
+enum loy_err store_wallet_design_changed(struct store_tx *tx, int64_t business_id);
 
 /* ---- the outbox ---- */
 /* Queues an external effect in the caller's transaction. */
