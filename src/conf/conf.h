@@ -41,6 +41,12 @@ struct conf {
 	char android_push_url[CONF_STR_MAX];
 	char android_push_key[CONF_STR_MAX];
 	char android_push_ca_file[CONF_STR_MAX];
+	char google_issuer_id[CONF_STR_MAX];
+	char google_key_file[CONF_STR_MAX];
+	char google_api_url[CONF_STR_MAX];
+	char google_ca_file[CONF_STR_MAX];
+	int64_t google_rate;
+	char google_keys_url[CONF_STR_MAX];
 	char pass_cache_dir[CONF_STR_MAX];
 	int64_t outbox_threads;
 };

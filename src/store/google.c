@@ -12,7 +12,7 @@
 #define OBJECT_COLS                                                                               \
 	"customer_id, business_id, object_id, class_id, link_token, content_hash, balance_sent, " \
 	"saved, saved_at, deleted_at, patched_at, last_error, created_at"
-#define CLASS_COLS "template_id, business_id, class_id, content_hash, last_error, updated_at"
+#define CLASS_COLS "business_id, template_id, class_id, content_hash, last_error, updated_at"
 #define MESSAGE_COLS                                                                            \
 	"id, business_id, customer_id, message_id, header, body, state, notified, last_error, " \
 	"created_at, sent_at"
@@ -41,10 +41,10 @@ static const char sql_class_insert[] =
 static const char sql_class_get[] = "SELECT " CLASS_COLS
 				    " FROM google_classes WHERE template_id = $1";
 static const char sql_class_synced[] =
-	"UPDATE google_classes SET content_hash = $2, last_error = NULL, updated_at = $3 "
-	"WHERE template_id = $1";
-static const char sql_class_error[] =
-	"UPDATE google_classes SET last_error = $2, updated_at = $3 WHERE template_id = $1";
+	"UPDATE google_classes SET content_hash = $3, last_error = NULL, updated_at = $4 "
+	"WHERE business_id = $1 AND template_id = $2";
+static const char sql_class_error[] = "UPDATE google_classes SET last_error = $3, updated_at = $4 "
+				      "WHERE business_id = $1 AND template_id = $2";
 static const char sql_notifications[] =
 	"SELECT COUNT(*) FROM google_notifications WHERE customer_id = $1 AND at > $2";
 static const char sql_notified[] =
@@ -177,18 +177,19 @@ enum loy_err store_google_object_saved(struct store_tx *tx, const char *object_i
 	return err;
 }
 
-static enum loy_err class_one(struct store_tx *tx, int64_t template_id, struct google_class *out)
+static enum loy_err class_one(struct store_tx *tx, int64_t business_id, int64_t template_id,
+			      struct google_class *out)
 {
-	struct db_param p[] = { P_INT(template_id) };
+	struct db_param p[] = { P_INT(business_id), P_INT(template_id) };
 	struct db_rows r;
-	enum loy_err err = db_exec(tx->c, tx->a, sql_class_get, p, 1, &r);
+	enum loy_err err = db_exec(tx->c, tx->a, sql_class_get, p, 2, &r);
 
 	if (err != LOY_OK)
 		return err;
 	if (r.nrows == 0)
 		return LOY_ENOTFOUND;
-	out->template_id = db_int(&r, 0, 0);
-	out->business_id = db_int(&r, 0, 1);
+	out->business_id = db_int(&r, 0, 0);
+	out->template_id = db_int(&r, 0, 1);
 	out->class_id = db_cell(&r, 0, 2);
 	out->content_hash = db_cell(&r, 0, 3);
 	out->last_error = db_cell(&r, 0, 4);
@@ -200,14 +201,14 @@ enum loy_err store_google_class_ensure(struct store_tx *tx, int64_t business_id,
 				       int64_t template_id, const char *issuer_id,
 				       struct google_class *out)
 {
-	enum loy_err err = class_one(tx, template_id, out);
+	enum loy_err err = class_one(tx, business_id, template_id, out);
 	char suffix[16];
 
 	if (err != LOY_ENOTFOUND)
 		return err;
 	rand_hex(suffix, 6);
-	const char *class_id =
-		arena_printf(tx->a, "%s.t%lld-%s", issuer_id, (long long)template_id, suffix);
+	const char *class_id = arena_printf(tx->a, "%s.b%lld-t%lld-%s", issuer_id,
+					    (long long)business_id, (long long)template_id, suffix);
 	if (!class_id)
 		return LOY_ENOMEM;
 	struct db_param p[] = { P_INT(template_id), P_INT(business_id), P_TEXT(class_id),
@@ -215,20 +216,23 @@ enum loy_err store_google_class_ensure(struct store_tx *tx, int64_t business_id,
 	err = db_exec(tx->c, tx->a, sql_class_insert, p, 4, NULL);
 	if (err != LOY_OK)
 		return err;
-	return class_one(tx, template_id, out);
+	return class_one(tx, business_id, template_id, out);
 }
 
-enum loy_err store_google_class_synced(struct store_tx *tx, int64_t template_id,
+enum loy_err store_google_class_synced(struct store_tx *tx, const struct google_class *c,
 				       const char *content_hash)
 {
-	struct db_param p[] = { P_INT(template_id), P_TEXT(content_hash), P_INT(tx->now) };
-	return db_exec(tx->c, tx->a, sql_class_synced, p, 3, NULL);
+	struct db_param p[] = { P_INT(c->business_id), P_INT(c->template_id), P_TEXT(content_hash),
+				P_INT(tx->now) };
+	return db_exec(tx->c, tx->a, sql_class_synced, p, 4, NULL);
 }
 
-enum loy_err store_google_class_error(struct store_tx *tx, int64_t template_id, const char *error)
+enum loy_err store_google_class_error(struct store_tx *tx, const struct google_class *c,
+				      const char *error)
 {
-	struct db_param p[] = { P_INT(template_id), P_TEXT(error), P_INT(tx->now) };
-	return db_exec(tx->c, tx->a, sql_class_error, p, 3, NULL);
+	struct db_param p[] = { P_INT(c->business_id), P_INT(c->template_id), P_TEXT(error),
+				P_INT(tx->now) };
+	return db_exec(tx->c, tx->a, sql_class_error, p, 4, NULL);
 }
 
 enum loy_err store_google_notifications(struct store_tx *tx, int64_t customer_id, int64_t since,

@@ -456,6 +456,8 @@ enum loy_err store_google_object_error(struct store_tx *tx, int64_t customer_id,
 enum loy_err store_google_object_saved(struct store_tx *tx, const char *object_id, bool saved,
 				       bool *known);
 
+/* The class of the business's template (template_id 0: the plain card of a business without
+ * one), made on first use with a random id suffix. */
 struct google_class {
 	int64_t template_id, business_id;
 	const char *class_id, *content_hash, *last_error; /* hash NULL before the insert */
@@ -465,9 +467,10 @@ struct google_class {
 enum loy_err store_google_class_ensure(struct store_tx *tx, int64_t business_id,
 				       int64_t template_id, const char *issuer_id,
 				       struct google_class *out);
-enum loy_err store_google_class_synced(struct store_tx *tx, int64_t template_id,
+enum loy_err store_google_class_synced(struct store_tx *tx, const struct google_class *c,
 				       const char *content_hash);
-enum loy_err store_google_class_error(struct store_tx *tx, int64_t template_id, const char *error);
+enum loy_err store_google_class_error(struct store_tx *tx, const struct google_class *c,
+				      const char *error);
 
 /* The notification budget (Google: 3 notifying updates or messages per card per 24 h): how many
  * were sent since `since`; record one; forget those before `before`. */

@@ -2,13 +2,15 @@
 -- notification budget Google allows per card (3 notifying updates or messages a day), the messages
 -- sent to cards, and the save/delete callbacks already seen (deduplicated on their nonce).
 
+-- template_id 0: the plain card of a business that has no template yet.
 CREATE TABLE google_classes (
-	template_id BIGINT PRIMARY KEY REFERENCES card_templates (id) ON DELETE CASCADE,
 	business_id BIGINT NOT NULL REFERENCES businesses (id),
+	template_id BIGINT NOT NULL,
 	class_id TEXT NOT NULL UNIQUE,
 	content_hash TEXT,          -- of what Google has (NULL: not inserted yet)
 	last_error TEXT,            -- Google's message when it refused the class
-	updated_at BIGINT NOT NULL
+	updated_at BIGINT NOT NULL,
+	PRIMARY KEY (business_id, template_id)
 );
 
 CREATE TABLE google_objects (
