@@ -77,7 +77,8 @@ enum rule_kind {
 	R_EMAIL,   /* an e-mail address (core/email.h) */
 };
 
-/* One string member of an input struct. min 0: optional (NULL or "" leave it out). */
+/* One string member of an input struct. min 0: optional (NULL or "" leave it out); the kinds
+ * check exact lengths (a colour, a country code) themselves. */
 struct rule {
 	size_t off;
 	enum rule_kind kind;
@@ -104,7 +105,7 @@ static const struct rule class_rules[] = {
 	  "programLogo is required: an http(s) URL of up to 500 bytes" },
 	{ CL(hero_uri), R_URL, 0, GW_URL_MAX,
 	  "heroImage must be an http(s) URL of up to 500 bytes" },
-	{ CL(hex_background), R_COLOR, 4, 7, "hexBackgroundColor must be #rrggbb or #rgb" },
+	{ CL(hex_background), R_COLOR, 0, 7, "hexBackgroundColor must be #rrggbb or #rgb" },
 	{ CL(homepage_uri), R_URL, 0, GW_URL_MAX,
 	  "the website must be an http(s) URL of up to 500 bytes" },
 	{ CL(phone), R_PHONE, 0, GW_LINE_MAX,
@@ -117,7 +118,7 @@ static const struct rule class_rules[] = {
 	  "the terms must be up to 8000 bytes of UTF-8 without control characters" },
 	{ CL(callback_url), R_URL, 0, GW_URL_MAX,
 	  "callbackOptions.url must be an http(s) URL of up to 500 bytes" },
-	{ CL(country_code), R_COUNTRY, 2, 2,
+	{ CL(country_code), R_COUNTRY, 0, 2,
 	  "countryCode must be two capital letters (ISO 3166-1 alpha-2)" },
 };
 
@@ -206,7 +207,7 @@ static bool rule_ok(const struct rule *r, const char *v)
 	case R_COLOR:
 		return color_ok(s);
 	case R_COUNTRY:
-		return all(s, is_upper);
+		return s.len == 2 && all(s, is_upper);
 	case R_PHONE:
 		return phone_normalize(s, e164);
 	case R_EMAIL:
