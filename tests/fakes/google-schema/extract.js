@@ -53,7 +53,7 @@ const SUPPLEMENTS = [
     values: ['NOTIFICATION_SETTINGS_FOR_UPDATES_UNSPECIFIED', 'NOTIFY_ON_UPDATE'],
     source:
       'https://developers.google.com/wallet/reference/rest/v1/NotificationSettingsForUpdates (spec S3); ' +
-      'googleapis/google-api-php-client-services WalletObjects constants NOTIFY_PREFERENCE_*',
+      "Google's generated PHP client, namespace Google\\Service\\Walletobjects (e.g. TransitClass::NOTIFY_PREFERENCE_NOTIFY_ON_UPDATE)",
   },
 ];
 
