@@ -818,7 +818,7 @@ export async function startFakeGoogle({
         const next = dropNulls(body);
         delete next.notifyPreference;
         checkRules(sname, next, 'resource', { maxMessages });
-        if (resource === 'loyaltyClass') reviewOnWrite(null, next, warnings);
+        if (resource === 'loyaltyClass') reviewOnWrite(null, next, warnings, next.reviewStatus);
         else checkObjectClass(next, account);
         if (store.has(newId)) {
           throw new BadRequest(`${what} ${newId} already exists.`, 'resource.id', { status: 409, canon: 'ALREADY_EXISTS', reason: 'duplicate', domain: 'walletobjects' });
@@ -872,7 +872,8 @@ export async function startFakeGoogle({
   }
 
   // Classes: only DRAFT or UNDER_REVIEW may be sent; never back to DRAFT; UNDER_REVIEW becomes APPROVED.
-  function reviewOnWrite(cur, next, warnings, sent = next.reviewStatus) {
+  // `sent`: the reviewStatus in the request body (undefined when a PATCH leaves it out).
+  function reviewOnWrite(cur, next, warnings, sent) {
     const given = canonicalEnum(sent);
     if (given !== undefined && given !== null) {
       if (given !== 'DRAFT' && given !== 'UNDER_REVIEW') {
@@ -1090,9 +1091,12 @@ export async function startFakeGoogle({
     changes: (id) => (state.changes.get(id) || []).map(clone),
     /** Notifying changes of a pass within the last 24 h (fake clock). */
     notificationsInWindow: (id) => (state.notifications.get(id) || []).filter((t) => now() - t < DAY_MS).length,
-    /** Put resources in place as if inserted earlier (classes are stored as given, APPROVED by default). */
+    /** Put resources in place as if inserted earlier (unchecked; a class is APPROVED unless DRAFT or REJECTED). */
     seed({ classes = [], objects = [] } = {}) {
-      for (const c of classes) state.classes.set(c.id, { reviewStatus: 'APPROVED', ...clone(c), kind: KINDS.loyaltyClass });
+      for (const c of classes) {
+        const rs = canonicalEnum(c.reviewStatus);
+        state.classes.set(c.id, { ...clone(c), reviewStatus: rs === 'DRAFT' || rs === 'REJECTED' ? rs : 'APPROVED', kind: KINDS.loyaltyClass });
+      }
       for (const o of objects) state.objects.set(o.id, { ...clone(o), kind: KINDS.loyaltyObject });
       notify();
     },

@@ -413,6 +413,27 @@ describe('walletobjects: a client doing everything right', () => {
     assert.equal(g.getClass(CLASS_ID).reviewStatus, 'APPROVED');
   });
 
+  test('a class sent as APPROVED or REJECTED is refused: only DRAFT and UNDER_REVIEW may be sent', async () => {
+    for (const reviewStatus of ['APPROVED', 'REJECTED', 'approved']) {
+      assertGoogleError(await call('POST', C, cls({ reviewStatus })), 400, 'INVALID_ARGUMENT', /may only be sent as DRAFT or UNDER_REVIEW/);
+    }
+    assert.equal(g.state.classes.size, 0);
+    await call('POST', C, cls());
+    assertGoogleError(await call('PUT', `${C}/${CLASS_ID}`, cls({ reviewStatus: 'APPROVED' })), 400, 'INVALID_ARGUMENT', /DRAFT or UNDER_REVIEW/);
+    const r = await call('PATCH', `${C}/${CLASS_ID}`, { programName: 'No status' });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.reviewStatus, 'APPROVED');
+    assert.ok(g.requests.at(-1).warnings.some((w) => /without reviewStatus/.test(w)));
+  });
+
+  test('seed and forget: resources as if inserted earlier, or lost', async () => {
+    g.seed({ classes: [cls()], objects: [obj()] });
+    assert.equal((await call('GET', `${O}/${OBJECT_ID}`)).status, 200);
+    g.forget(OBJECT_ID);
+    assertGoogleError(await call('PATCH', `${O}/${OBJECT_ID}`, { state: 'INACTIVE' }), 404, 'NOT_FOUND');
+    assert.equal((await call('POST', O, obj())).status, 200);
+  });
+
   test('the deprecated lowercase enum spellings are accepted, with a warning', async () => {
     const r = await call('POST', C, cls({ reviewStatus: 'underReview' }));
     assert.equal(r.json.reviewStatus, 'APPROVED');
