@@ -15,6 +15,7 @@
 #include "store/store.h"
 
 struct apple_wallet;
+struct gwallet;
 
 #define API_BODY_SMALL 4096   /* auth, transactions, purchases */
 #define API_BODY_MEDIUM 16384 /* customers, settings, staff */
@@ -41,6 +42,8 @@ struct app {
 	struct ratelimit *rl;
 	bool secure_cookies;
 	struct apple_wallet *apple; /* NULL: Apple Wallet is off (no LOY_APPLE_PASS_CERT) */
+	struct gwallet *google;	    /* NULL: Google Wallet is off or could not start */
+	const char *google_problem; /* why Google Wallet could not start, for the admin; or NULL */
 };
 
 enum principal_kind { PRINCIPAL_NONE, PRINCIPAL_USER, PRINCIPAL_APIKEY };
@@ -184,9 +187,26 @@ void api_passkit_updated(struct http_request *req, struct http_response *res);
 void api_passkit_pass(struct http_request *req, struct http_response *res);
 void api_passkit_log(struct http_request *req, struct http_response *res);
 void api_pass_download(struct http_request *req, struct http_response *res);
-/* The customer resources' walletLinks: {"apple": "<LOY_BASE_URL>/passes/<link>.pkpass"}, the
- * link null when Apple Wallet is off or p is NULL (the customer has no pass). */
-json_t *api_wallet_links(const struct app *app, const struct apple_pass *p);
+/* A customer's cards in the wallets, as far as they exist: NULL when that wallet is off or the
+ * customer has none there (one from before the wallet was set up). */
+struct wallet_refs {
+	const struct apple_pass *apple;
+	const struct google_object *google;
+	struct apple_pass apple_buf;
+	struct google_object google_buf;
+};
+
+/* Reads the customer's wallet rows into w (inside a unit of work). */
+enum loy_err api_wallet_refs(struct store_tx *tx, const struct app *app, int64_t customer_id,
+			     struct wallet_refs *w);
+/* Makes the customer's wallet rows (in the transaction that creates the customer), for the
+ * wallets that are on for the business. */
+enum loy_err api_wallet_refs_ensure(struct store_tx *tx, const struct app *app, int64_t business_id,
+				    int64_t customer_id, struct wallet_refs *w);
+/* The customer resources' walletLinks: {"apple": "<LOY_BASE_URL>/passes/<link>.pkpass",
+ * "google": "<LOY_BASE_URL>/google/save/<link>"}, each null when that wallet is off or the
+ * customer has no card there. */
+json_t *api_wallet_links(const struct app *app, const struct wallet_refs *w);
 
 /* Route handlers, one group per file. */
 void api_healthz(struct http_request *req, struct http_response *res);
@@ -231,6 +251,9 @@ void api_user_delete(struct http_request *req, struct http_response *res);
 void api_apikeys_list(struct http_request *req, struct http_response *res);
 void api_apikeys_create(struct http_request *req, struct http_response *res);
 void api_apikey_delete(struct http_request *req, struct http_response *res);
+void api_google_save(struct http_request *req, struct http_response *res);
+void api_google_callback(struct http_request *req, struct http_response *res);
+void api_google_message(struct http_request *req, struct http_response *res);
 void api_customer_wallet_get(struct http_request *req, struct http_response *res);
 void api_customer_wallet_link_rotate(struct http_request *req, struct http_response *res);
 void api_wallet_status(struct http_request *req, struct http_response *res);

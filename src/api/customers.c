@@ -42,28 +42,12 @@ static const struct jfield patch_fields[] = {
 
 /* ---- walletLinks: the customer's pass download links ---- */
 
-/* A customer's pass for walletLinks: NULL when Apple Wallet is off or none was made (a customer
- * from before Apple Wallet was turned on). */
-static enum loy_err find_pass(struct store_tx *tx, const struct app *app, int64_t customer_id,
-			      struct apple_pass *buf, const struct apple_pass **out)
-{
-	enum loy_err err;
-
-	*out = NULL;
-	if (!app->apple)
-		return LOY_OK;
-	err = store_apple_pass_get(tx, customer_id, buf);
-	if (err == LOY_OK)
-		*out = buf;
-	return err == LOY_ENOTFOUND ? LOY_OK : err;
-}
-
-static json_t *render(const struct app *app, const struct customer *c, const struct apple_pass *p)
+static json_t *render(const struct app *app, const struct customer *c, const struct wallet_refs *w)
 {
 	json_t *j = api_render_customer(c);
 
 	if (j)
-		json_object_set_new(j, "walletLinks", api_wallet_links(app, p));
+		json_object_set_new(j, "walletLinks", api_wallet_links(app, w));
 	return j;
 }
 
@@ -76,7 +60,7 @@ struct create_ctx {
 	const char *business_slug; /* self-registration: NULL = the install's default */
 	int64_t business_id;	   /* staff: the principal's business */
 	struct customer c;
-	struct apple_pass pass; /* made with the customer when Apple Wallet is on */
+	struct wallet_refs wallets; /* made with the customer for the wallets that are on */
 	const char *operator_id, *channel;
 	const char *conflict; /* the field that is taken */
 };
@@ -129,13 +113,10 @@ static enum loy_err create_op(struct store_tx *tx, void *arg)
 		if (err != LOY_OK)
 			return err;
 	}
-	const char *ptid = app->apple ? apple_wallet_pass_type_id(app->apple, b.id) : NULL;
-	if (ptid) {
-		err = store_apple_pass_ensure(tx, b.id, x->c.id, ptid, &x->pass);
-		if (err != LOY_OK)
-			return err;
-	}
-	api_json(x->res, 201, render(app, &x->c, ptid ? &x->pass : NULL));
+	err = api_wallet_refs_ensure(tx, app, b.id, x->c.id, &x->wallets);
+	if (err != LOY_OK)
+		return err;
+	api_json(x->res, 201, render(app, &x->c, &x->wallets));
 	return LOY_OK;
 }
 
@@ -263,8 +244,7 @@ struct get_ctx {
 	int64_t business_id, id;
 	const char *card;
 	struct customer c;
-	struct apple_pass buf;
-	const struct apple_pass *pass;
+	struct wallet_refs wallets;
 };
 
 static enum loy_err get_tx(struct store_tx *tx, void *arg)
@@ -277,7 +257,7 @@ static enum loy_err get_tx(struct store_tx *tx, void *arg)
 	err = store_customer_get(tx, g->business_id, g->id, &g->c);
 	if (err != LOY_OK || !g->app)
 		return err;
-	return find_pass(tx, g->app, g->c.id, &g->buf, &g->pass);
+	return api_wallet_refs(tx, g->app, g->c.id, &g->wallets);
 }
 
 void api_customer_get(struct http_request *req, struct http_response *res)
@@ -292,7 +272,7 @@ void api_customer_get(struct http_request *req, struct http_response *res)
 		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such customer" : NULL);
 		return;
 	}
-	api_json(res, 200, render(g.app, &g.c, g.pass));
+	api_json(res, 200, render(g.app, &g.c, &g.wallets));
 }
 
 void api_card_get(struct http_request *req, struct http_response *res)
@@ -326,8 +306,7 @@ struct list_ctx {
 	struct customer *items;
 	int n;
 	int64_t next;
-	struct apple_pass *bufs;
-	const struct apple_pass **passes; /* per item */
+	struct wallet_refs *wallets; /* per item */
 };
 
 static enum loy_err list_tx(struct store_tx *tx, void *arg)
@@ -338,12 +317,11 @@ static enum loy_err list_tx(struct store_tx *tx, void *arg)
 
 	if (err != LOY_OK)
 		return err;
-	l->bufs = arena_zalloc(tx->a, sizeof(*l->bufs) * (size_t)(l->n ? l->n : 1));
-	l->passes = arena_zalloc(tx->a, sizeof(*l->passes) * (size_t)(l->n ? l->n : 1));
-	if (!l->bufs || !l->passes)
+	l->wallets = arena_zalloc(tx->a, sizeof(*l->wallets) * (size_t)(l->n ? l->n : 1));
+	if (!l->wallets)
 		return LOY_ENOMEM;
 	for (int i = 0; i < l->n && err == LOY_OK; i++)
-		err = find_pass(tx, l->app, l->items[i].id, &l->bufs[i], &l->passes[i]);
+		err = api_wallet_refs(tx, l->app, l->items[i].id, &l->wallets[i]);
 	return err;
 }
 
@@ -390,7 +368,7 @@ void api_customers_list(struct http_request *req, struct http_response *res)
 	}
 	items = json_array();
 	for (int i = 0; i < l.n; i++)
-		json_array_append_new(items, render(l.app, &l.items[i], l.passes[i]));
+		json_array_append_new(items, render(l.app, &l.items[i], &l.wallets[i]));
 	api_json(
 		res, 200,
 		json_pack("{s:o,s:o}", "items", items, "nextCursor",
@@ -407,7 +385,7 @@ struct patch_ctx {
 	const struct customer_in *in;
 	int64_t id;
 	struct customer c;
-	struct apple_pass buf;
+	struct wallet_refs wallets;
 	bool invalid; /* the response already holds a 400 */
 	const char *conflict;
 };
@@ -416,7 +394,6 @@ static enum loy_err patch_op(struct store_tx *tx, void *arg)
 {
 	struct patch_ctx *x = arg;
 	struct principal *p = api_principal(x->req);
-	const struct apple_pass *pass;
 	enum loy_err err;
 
 	x->invalid = false;
@@ -438,10 +415,10 @@ static enum loy_err patch_op(struct store_tx *tx, void *arg)
 				  arena_printf(tx->a, "customer:%lld", (long long)x->id),
 				  x->req->ip);
 	if (err == LOY_OK)
-		err = find_pass(tx, api_app(x->req), x->c.id, &x->buf, &pass);
+		err = api_wallet_refs(tx, api_app(x->req), x->c.id, &x->wallets);
 	if (err != LOY_OK)
 		return err;
-	api_json(x->res, 200, render(api_app(x->req), &x->c, pass));
+	api_json(x->res, 200, render(api_app(x->req), &x->c, &x->wallets));
 	return LOY_OK;
 }
 

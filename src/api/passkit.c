@@ -536,21 +536,3 @@ void api_pass_download(struct http_request *req, struct http_response *res)
 		return;
 	http_set_header(res, "Content-Disposition", "attachment; filename=\"card.pkpass\"");
 }
-
-/* ---- walletLinks ---- */
-
-json_t *api_wallet_links(const struct app *app, const struct apple_pass *p)
-{
-	const char *base = app->conf->base_url;
-	size_t n = strlen(base);
-	json_t *apple = json_null();
-
-	while (n > 0 && base[n - 1] == '/')
-		n--;
-	if (app->apple && p) {
-		char url[CONF_STR_MAX + PASSKIT_LINK_MAX + 32];
-		snprintf(url, sizeof(url), "%.*s/passes/%s.pkpass", (int)n, base, p->link_token);
-		apple = json_string(url);
-	}
-	return json_pack("{s:o}", "apple", apple);
-}

@@ -29,6 +29,8 @@ const struct route api_routes[] = {
 	{ "GET", "/passkit/v1/passes/{passType}/{serial}", api_passkit_pass, PUBLIC, 0, POOLED, 0 },
 	{ "POST", "/passkit/v1/log", api_passkit_log, PUBLIC, API_BODY_PASSKIT_LOG, POOLED, 0 },
 	{ "GET", "/passes/{link}", api_pass_download, PUBLIC, 0, POOLED, 0 },
+	{ "GET", "/google/save/{link}", api_google_save, PUBLIC, 0, POOLED, 0 },
+	{ "POST", "/google/callback", api_google_callback, PUBLIC, API_BODY_MEDIUM, POOLED, 0 },
 
 	{ "POST", "/api/v1/auth/login", api_login, PUBLIC, API_BODY_SMALL, POOLED, 0 },
 	{ "POST", "/api/v1/auth/logout", api_logout, VIEWER, API_BODY_SMALL, POOLED, 0 },
@@ -42,6 +44,8 @@ const struct route api_routes[] = {
 	{ "PATCH", "/api/v1/customers/{id}", api_customer_patch, ADMIN, API_BODY_MEDIUM, POOLED,
 	  0 },
 	{ "DELETE", "/api/v1/customers/{id}", api_customer_delete, ADMIN, 0, POOLED, 0 },
+	{ "POST", "/api/v1/customers/{id}/wallet/google/messages", api_google_message, ADMIN,
+	  API_BODY_SMALL, POOLED, 0 },
 	{ "GET", "/api/v1/customers/{id}/transactions", api_transactions_list, VIEWER, 0, INLINE,
 	  0 },
 	{ "POST", "/api/v1/customers/{id}/transactions", api_transactions_create, CASHIER,

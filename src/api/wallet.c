@@ -21,7 +21,8 @@
  * place. */
 static json_t *download_url(struct http_request *req, const struct apple_pass *p)
 {
-	json_t *links = api_wallet_links(api_app(req), p);
+	struct wallet_refs w = { .apple = p };
+	json_t *links = api_wallet_links(api_app(req), &w);
 	json_t *url = json_incref(json_object_get(links, "apple"));
 
 	json_decref(links);

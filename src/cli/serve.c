@@ -16,6 +16,7 @@
 #include "jobs/housekeeping.h"
 #include "jobs/outbox.h"
 #include "wallet/apple/wallet.h"
+#include "wallet/google/gwallet.h"
 
 #define RATELIMIT_SLOTS 65536
 /* The outbox: jobs claimed per round and how often an idle worker looks for jobs that came due
@@ -102,12 +103,25 @@ static void wake_outbox(void *arg)
 	outbox_wake(arg);
 }
 
+/* The job kinds of the wallets that are on, each with its wallet as the handler's ctx. Static:
+ * the outbox keeps the table for as long as it runs. */
+static struct job_kind outbox_kinds[8];
+
 static enum loy_err start_outbox(struct store *st, const struct conf *c, struct apple_wallet *apple,
-				 struct outbox **out)
+				 struct gwallet *google, struct outbox **out)
 {
-	struct outbox_options o = { .kinds = apple_wallet_jobs,
-				    .nkinds = apple_wallet_njobs,
-				    .ctx = apple,
+	size_t n = 0;
+
+	for (size_t i = 0; apple && i < apple_wallet_njobs; i++) {
+		outbox_kinds[n] = apple_wallet_jobs[i];
+		outbox_kinds[n++].ctx = apple;
+	}
+	for (size_t i = 0; google && i < gwallet_njobs; i++) {
+		outbox_kinds[n] = gwallet_jobs[i];
+		outbox_kinds[n++].ctx = google;
+	}
+	struct outbox_options o = { .kinds = outbox_kinds,
+				    .nkinds = n,
 				    .threads = (int)c->outbox_threads,
 				    .batch = OUTBOX_BATCH,
 				    .lease_ms = OUTBOX_BATCH * 2 * c->apns_timeout * 1000 +
@@ -128,6 +142,8 @@ int cli_serve(int argc, char **argv)
 	struct http_server *srv = NULL;
 	struct housekeeping *hk = NULL;
 	struct apple_wallet *apple = NULL;
+	struct gwallet *google = NULL;
+	const char *google_problem = NULL;
 	struct outbox *ob = NULL;
 	struct http_options hopt;
 	sigset_t sigs;
@@ -155,8 +171,17 @@ int cli_serve(int argc, char **argv)
 		goto out;
 	if (apple_wallet_open(&c, st, &apple) != LOY_OK)
 		goto out;
+	/* A Google set-up that cannot work is reported (here and in the admin's status) but does not
+	 * stop the server: the cards, the API and Apple Wallet do not depend on it. */
+	if (gwallet_open(&c, st, &google, &google_problem) != LOY_OK && google_problem)
+		log_error("Google Wallet is off: %s", google_problem);
 	app = (struct app){
-		.st = st, .conf = &c, .rl = ratelimit_new(RATELIMIT_SLOTS), .apple = apple
+		.st = st,
+		.conf = &c,
+		.rl = ratelimit_new(RATELIMIT_SLOTS),
+		.apple = apple,
+		.google = google,
+		.google_problem = google_problem,
 	};
 	app.secure_cookies = strncmp(c.base_url, "https://", 8) == 0;
 	if (!app.rl)
@@ -170,7 +195,7 @@ int cli_serve(int argc, char **argv)
 				      .app = &app,
 				      .defer_inline = store_can_write_async(st),
 				      .trusted_proxies = c.trusted_proxies };
-	if (apple && start_outbox(st, &c, apple, &ob) != LOY_OK)
+	if ((apple || google) && start_outbox(st, &c, apple, google, &ob) != LOY_OK)
 		goto out;
 	if (ob)
 		store_on_jobs(st, wake_outbox, ob);
@@ -194,6 +219,7 @@ out:
 		store_on_jobs(st, NULL, NULL); /* every writer has stopped: nothing calls it now */
 	}
 	apple_wallet_close(apple);
+	gwallet_close(google);
 	ratelimit_free(app.rl);
 	store_close(st);
 	token_shutdown();

@@ -79,7 +79,7 @@ static void run_one(struct outbox *ob, const struct job_row *row, struct arena *
 		r = JOB_FAIL;
 		s.error = "no handler for this job kind";
 	} else {
-		r = k->handler(&job, a, ob->opt.ctx, &s.error);
+		r = k->handler(&job, a, k->ctx ? k->ctx : ob->opt.ctx, &s.error);
 	}
 	if (r == JOB_RETRY && k && row->attempts < k->max_attempts) {
 		s.state = "queued";

@@ -34,6 +34,7 @@ struct job_kind {
 	int max_attempts;
 	int64_t backoff_base_ms; /* delay before attempt n+1 is random in [0, base·2^(n-1)], capped */
 	int64_t backoff_max_ms;
+	void *ctx; /* handed to the handler; NULL: the outbox's ctx */
 };
 
 struct outbox_options {

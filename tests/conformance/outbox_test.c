@@ -73,9 +73,9 @@ static enum job_result down_handler(const struct job *job, struct arena *a, void
 }
 
 static const struct job_kind kinds[] = {
-	{ "test.ok", ok_handler, 5, 1, 4 },
-	{ "test.flaky", flaky_handler, 5, 1, 4 },
-	{ "test.down", down_handler, 3, 1, 4 },
+	{ "test.ok", ok_handler, 5, 1, 4, NULL },
+	{ "test.flaky", flaky_handler, 5, 1, 4, NULL },
+	{ "test.down", down_handler, 3, 1, 4, NULL },
 };
 
 static struct outbox *start(int threads, int64_t lease_ms)
@@ -281,7 +281,7 @@ static void test_many_workers_each_job_once(void **state)
 
 static void test_backoff_is_bounded_and_jittered(void **state)
 {
-	const struct job_kind k = { "x", ok_handler, 10, 100, 1000 };
+	const struct job_kind k = { "x", ok_handler, 10, 100, 1000, NULL };
 	int64_t max_seen = 0;
 	bool varied = false;
 	for (int i = 0; i < 200; i++) {

@@ -309,7 +309,8 @@ static enum job_result apple_refresh(const struct job *job, struct arena *a, voi
 }
 
 const struct job_kind apple_wallet_jobs[] = {
-	{ "apple.push", apple_push, PUSH_ATTEMPTS, PUSH_BACKOFF_BASE_MS, PUSH_BACKOFF_MAX_MS },
-	{ "apple.refresh", apple_refresh, 10, 1000, 60000 },
+	{ "apple.push", apple_push, PUSH_ATTEMPTS, PUSH_BACKOFF_BASE_MS, PUSH_BACKOFF_MAX_MS,
+	  NULL },
+	{ "apple.refresh", apple_refresh, 10, 1000, 60000, NULL },
 };
 const size_t apple_wallet_njobs = sizeof(apple_wallet_jobs) / sizeof(apple_wallet_jobs[0]);
