@@ -481,6 +481,14 @@ export async function startFakeGoogle({
       cancelled: false,
     };
     requests.push(rec);
+    if (rec.path.startsWith(API_PREFIX)) {
+      // the rate limit counts API requests by arrival, in arrival order
+      st.apiCalls += 1;
+      apiArrivals = apiArrivals.filter((x) => rec.time - x < 1000);
+      apiArrivals.push(rec.time);
+      st.peakPerSecond = Math.max(st.peakPerSecond, apiArrivals.length);
+      rec.overRate = rateLimit > 0 && apiArrivals.length > rateLimit;
+    }
     notify();
     const chunks = [];
     let kept = 0;
@@ -521,12 +529,6 @@ export async function startFakeGoogle({
       dispatch(rec, res, 'token', () => evalToken(rec, buf));
     } else if (rec.path.startsWith(API_PREFIX)) {
       rec.kind = 'api';
-      st.apiCalls += 1;
-      const t = Date.now();
-      apiArrivals = apiArrivals.filter((x) => t - x < 1000);
-      apiArrivals.push(t);
-      st.peakPerSecond = Math.max(st.peakPerSecond, apiArrivals.length);
-      rec.overRate = rateLimit > 0 && apiArrivals.length > rateLimit;
       dispatch(rec, res, 'api', () => evalApi(rec, buf));
     } else if (rec.path === KEYS_PATH && rec.method === 'GET') {
       rec.kind = 'keys';
