@@ -1,8 +1,10 @@
 /* Wallet delivery you can see: for a customer's Apple Wallet pass, the devices that hold it and
  * how far the pass's current version got to each (registered → pushed, with APNs' answer →
- * fetched), the messages devices wrote to the log endpoint, revoking the download link, and the
- * install's Apple Wallet set-up for the admin (certificate, APNs refusal, outbox depth). This is
- * what a business looks at when a customer says "my card did not update".
+ * fetched), the messages devices wrote to the log endpoint, revoking the download link; for the
+ * customer's Google Wallet card, whether it is saved, when Google last took it, Google's last
+ * refusal, the day's notification budget and the messages sent to it; and the install's wallet
+ * set-up for the admin (certificate, APNs refusal, Google's service account, outbox depth). This
+ * is what a business looks at when a customer says "my card did not update".
  *
  * Device library ids and push tokens are secrets of the device: they never leave the server. A
  * device is named by the first 8 hex digits of the SHA-256 of its library id, stable across
@@ -13,8 +15,11 @@
 #include "api/passkit_input.h"
 #include "crypto/digest.h"
 #include "wallet/apple/wallet.h"
+#include "wallet/google/gwallet.h"
 
-#define WALLET_REPORT_LOG 20 /* device log messages shown with a pass */
+#define WALLET_REPORT_LOG 20	  /* device log messages shown with a pass */
+#define WALLET_REPORT_MESSAGES 20 /* Google Wallet messages shown with a card */
+#define WALLET_DAY_MS (24 * 3600 * 1000LL)
 #define WALLET_DEVICE_LABEL 8
 
 /* The link a customer or the admin panel downloads the pass from: walletLinks.apple, made in one
@@ -40,21 +45,42 @@ static json_t *text(const char *s)
 
 struct report_ctx {
 	int64_t business_id, id;
-	bool apple_on;
-	bool has_pass;
+	bool apple_on, google_on;
+	bool has_pass, has_object;
 	struct customer c;
 	struct apple_pass p;
 	struct apple_registration *regs;
 	int nregs;
 	struct apple_log_entry *logs;
 	int nlogs;
+	struct google_object g;
+	int64_t notified; /* notifying updates and messages in the last 24 h */
+	struct google_message *msgs;
+	int nmsgs;
 };
+
+static enum loy_err google_read(struct store_tx *tx, struct report_ctx *x)
+{
+	enum loy_err err = store_google_object_get(tx, x->id, &x->g);
+
+	if (err == LOY_ENOTFOUND)
+		return LOY_OK;
+	if (err != LOY_OK)
+		return err;
+	x->has_object = true;
+	err = store_google_notifications(tx, x->id, tx->now - WALLET_DAY_MS, &x->notified);
+	if (err != LOY_OK)
+		return err;
+	return store_google_messages_list(tx, x->id, WALLET_REPORT_MESSAGES, &x->msgs, &x->nmsgs);
+}
 
 static enum loy_err report_read(struct store_tx *tx, void *arg)
 {
 	struct report_ctx *x = arg;
 	enum loy_err err = store_customer_get(tx, x->business_id, x->id, &x->c);
 
+	if (err == LOY_OK && x->google_on)
+		err = google_read(tx, x);
 	if (err != LOY_OK || !x->apple_on)
 		return err;
 	err = store_apple_pass_get(tx, x->id, &x->p);
@@ -157,10 +183,34 @@ static json_t *render_pass(struct http_request *req, const struct report_ctx *x)
 			 "createdAt", api_time(x->p.created_at), "devices", devices, "log", log);
 }
 
+static json_t *render_message(const struct google_message *m)
+{
+	return json_pack("{s:I,s:s,s:o,s:o,s:s,s:b,s:o,s:o,s:o}", "id", (json_int_t)m->id,
+			 "messageId", m->message_id, "header", text(m->header), "body",
+			 text(m->body), "state", m->state, "notified", m->notified, "createdAt",
+			 api_time(m->created_at), "sentAt", api_time(m->sent_at), "problem",
+			 m->last_error ? text(m->last_error) : json_null());
+}
+
+static json_t *render_google(const struct report_ctx *x)
+{
+	json_t *msgs = json_array();
+
+	for (int i = 0; i < x->nmsgs; i++)
+		json_array_append_new(msgs, render_message(&x->msgs[i]));
+	return json_pack("{s:s,s:o,s:b,s:o,s:o,s:o,s:o,s:I,s:o}", "objectId", x->g.object_id,
+			 "classId", api_str_or_null(x->g.class_id), "saved", x->g.saved, "savedAt",
+			 api_time(x->g.saved_at), "deletedAt", api_time(x->g.deleted_at),
+			 "syncedAt", api_time(x->g.patched_at), "problem",
+			 x->g.last_error ? text(x->g.last_error) : json_null(),
+			 "notificationsToday", (json_int_t)x->notified, "messages", msgs);
+}
+
 void api_customer_wallet_get(struct http_request *req, struct http_response *res)
 {
 	struct report_ctx x = { .business_id = api_principal(req)->business_id,
-				.apple_on = api_app(req)->apple != NULL };
+				.apple_on = api_app(req)->apple != NULL,
+				.google_on = api_app(req)->google != NULL };
 	enum loy_err err;
 
 	if (!api_param_id(req, res, 0, &x.id))
@@ -171,7 +221,8 @@ void api_customer_wallet_get(struct http_request *req, struct http_response *res
 		return;
 	}
 	api_json(res, 200,
-		 json_pack("{s:o}", "apple", x.has_pass ? render_pass(req, &x) : json_null()));
+		 json_pack("{s:o,s:o}", "apple", x.has_pass ? render_pass(req, &x) : json_null(),
+			   "google", x.has_object ? render_google(&x) : json_null()));
 }
 
 /* ---- POST /api/v1/customers/{id}/wallet/apple/link ---- */
@@ -274,6 +325,17 @@ static json_t *problem(bool broken, const char *reason, const char *otherwise)
 	return text(reason[0] ? reason : otherwise);
 }
 
+/* The install's Google Wallet: its issuer and service account, or why it could not start. */
+static json_t *google_status(const struct app *app)
+{
+	const struct gwallet *g = app->google;
+
+	return json_pack("{s:b,s:o,s:o,s:o}", "enabled", g != NULL, "issuerId",
+			 api_str_or_null(g ? gwallet_issuer_id(g) : NULL), "serviceAccount",
+			 api_str_or_null(g ? gwallet_account(g) : NULL), "problem",
+			 app->google_problem ? text(app->google_problem) : json_null());
+}
+
 void api_wallet_status(struct http_request *req, struct http_response *res)
 {
 	struct apple_wallet *w = api_app(req)->apple;
@@ -289,7 +351,7 @@ void api_wallet_status(struct http_request *req, struct http_response *res)
 	/* The business's own certificate, or the install's; off when there is neither. */
 	enabled = w && apple_wallet_status(w, api_principal(req)->business_id, &s);
 	api_json(res, 200,
-		 json_pack("{s:{s:b,s:o,s:o,s:o,s:b,s:b,s:o,s:b,s:b,s:o,s:{s:I,s:I}}}", "apple",
+		 json_pack("{s:{s:b,s:o,s:o,s:o,s:b,s:b,s:o,s:b,s:b,s:o,s:{s:I,s:I}},s:o}", "apple",
 			   "enabled", enabled, "passTypeIdentifier",
 			   api_str_or_null(s.pass_type_id), "teamIdentifier",
 			   api_str_or_null(s.team_id), "certificateExpiresAt",
@@ -301,7 +363,8 @@ void api_wallet_status(struct http_request *req, struct http_response *res)
 			   s.android_push_broken, "androidPushProblem",
 			   problem(s.android_push_broken, s.android_push_reason,
 				   "the Android push service refused the key"),
-			   "outbox", "queued", (json_int_t)d.queued, "dead", (json_int_t)d.dead));
+			   "outbox", "queued", (json_int_t)d.queued, "dead", (json_int_t)d.dead,
+			   "google", google_status(api_app(req))));
 }
 
 /* ---- GET /api/v1/wallet/apple/logs ---- */

@@ -51,7 +51,7 @@ describe('Apple Wallet off', () => {
     const c = await createCustomer(owner);
     const r = await owner.get(`/api/v1/customers/${c.id}/wallet`);
     assert.equal(r.status, 200, r.text);
-    assert.deepEqual(r.body, { apple: null });
+    assert.deepEqual(r.body, { apple: null, google: null });
     const s = await owner.get('/api/v1/wallet/status');
     assert.equal(s.status, 200, s.text);
     assert.equal(s.body.apple.enabled, false);
@@ -60,6 +60,7 @@ describe('Apple Wallet off', () => {
     assert.equal(s.body.apple.certificateBroken, false);
     assert.equal(s.body.apple.certificateProblem, null);
     assert.ok(Number.isInteger(s.body.apple.outbox.queued) && Number.isInteger(s.body.apple.outbox.dead));
+    assert.deepEqual(s.body.google, { enabled: false, issuerId: null, serviceAccount: null, problem: null });
   });
 
   test('there is no link to rotate and no device log', async () => {
@@ -282,10 +283,10 @@ describe('Apple Wallet on', () => {
   });
 
   test('a customer without a pass: the report is null until the admin issues one (201); an erased one is 404', async () => {
-    assert.deepEqual((await wallet(owner, cust.before)).body, { apple: null });
+    assert.deepEqual((await wallet(owner, cust.before)).body, { apple: null, google: null });
     const viewer = await srv.apiKeyClient('viewer');
     expectError(await viewer.post(`/api/v1/customers/${cust.before}/wallet/apple/link`), 403, 'forbidden');
-    assert.deepEqual((await wallet(owner, cust.before)).body, { apple: null }, 'a refusal issues nothing');
+    assert.deepEqual((await wallet(owner, cust.before)).body, { apple: null, google: null }, 'a refusal issues nothing');
     const r = await owner.post(`/api/v1/customers/${cust.before}/wallet/apple/link`);
     assert.equal(r.status, 201, r.text);
     const report = (await wallet(owner, cust.before)).body.apple;
