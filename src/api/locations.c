@@ -123,7 +123,9 @@ static enum loy_err audit_and_refresh(struct store_tx *tx, const struct location
 	enum loy_err err = store_audit(tx, p->business_id, p->actor, action,
 				       arena_printf(tx->a, "location:%lld", (long long)id),
 				       x->req->ip);
-	return err == LOY_OK ? store_wallet_design_changed(tx, p->business_id) : err;
+	return err == LOY_OK ? store_wallet_design_changed(tx, p->business_id,
+							   api_app(x->req)->google != NULL)
+			     : err;
 }
 
 static void location_failed(struct http_response *res, enum loy_err err, void *ctx)

@@ -125,7 +125,7 @@ static enum loy_err put_op(struct store_tx *tx, void *arg)
 	if (err == LOY_OK)
 		err = store_audit(tx, b.id, p->actor, "settings.update", NULL, x->req->ip);
 	if (err == LOY_OK && card_changed(&old, &b))
-		err = store_wallet_design_changed(tx, b.id);
+		err = store_wallet_design_changed(tx, b.id, api_app(x->req)->google != NULL);
 	if (err != LOY_OK)
 		return err;
 	b.updated_at = tx->now;

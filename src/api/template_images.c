@@ -201,7 +201,8 @@ static enum loy_err audit_and_refresh(struct store_tx *tx, const struct image_ct
 						    (long long)x->template_id, x->name),
 				       x->req->ip);
 	if (err == LOY_OK && is_default)
-		err = store_wallet_design_changed(tx, p->business_id);
+		err = store_wallet_design_changed(tx, p->business_id,
+						  api_app(x->req)->google != NULL);
 	return err;
 }
 

@@ -278,7 +278,8 @@ static enum loy_err create_op(struct store_tx *tx, void *arg)
 				  arena_printf(tx->a, "template:%lld", (long long)x->t.id),
 				  x->req->ip);
 	if (err == LOY_OK && x->t.is_default) /* the cards now show this template */
-		err = store_wallet_design_changed(tx, p->business_id);
+		err = store_wallet_design_changed(tx, p->business_id,
+						  api_app(x->req)->google != NULL);
 	if (err != LOY_OK)
 		return err;
 	api_json(x->res, 201, render_template(&x->t));
@@ -336,7 +337,8 @@ static enum loy_err patch_op(struct store_tx *tx, void *arg)
 				  arena_printf(tx->a, "template:%lld", (long long)x->id),
 				  x->req->ip);
 	if (err == LOY_OK && x->t.is_default) /* it was or has become what the cards show */
-		err = store_wallet_design_changed(tx, p->business_id);
+		err = store_wallet_design_changed(tx, p->business_id,
+						  api_app(x->req)->google != NULL);
 	if (err != LOY_OK)
 		return err;
 	api_json(x->res, 200, render_template(&x->t));
@@ -375,7 +377,8 @@ static enum loy_err delete_op(struct store_tx *tx, void *arg)
 				  arena_printf(tx->a, "template:%lld", (long long)x->id),
 				  x->req->ip);
 	if (err == LOY_OK && x->t.is_default) /* the last template: cards fall back to defaults */
-		err = store_wallet_design_changed(tx, p->business_id);
+		err = store_wallet_design_changed(tx, p->business_id,
+						  api_app(x->req)->google != NULL);
 	if (err == LOY_OK)
 		api_no_content(x->res);
 	return err;

@@ -38,8 +38,8 @@ static const char sql_object_deleted[] =
 static const char sql_class_insert[] =
 	"INSERT INTO google_classes (template_id, business_id, class_id, updated_at) "
 	"VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING";
-static const char sql_class_get[] = "SELECT " CLASS_COLS
-				    " FROM google_classes WHERE template_id = $1";
+static const char sql_class_get[] =
+	"SELECT " CLASS_COLS " FROM google_classes WHERE business_id = $1 AND template_id = $2";
 static const char sql_class_synced[] =
 	"UPDATE google_classes SET content_hash = $3, last_error = NULL, updated_at = $4 "
 	"WHERE business_id = $1 AND template_id = $2";
@@ -67,13 +67,14 @@ static const char sql_enqueue_object[] =
 	"updated_at) SELECT CAST($1 AS BIGINT), 'google.object', CAST($2 AS TEXT), 'queued', 0, "
 	"CAST($3 AS BIGINT), CAST($3 AS BIGINT), CAST($3 AS BIGINT) "
 	"WHERE EXISTS (SELECT 1 FROM google_objects WHERE customer_id = $4)";
-/* The business's default template's class, when the business has Google objects; a class job
- * already waiting covers this change too. */
+/* The business's default template's class, when Google Wallet is on ($3 = 1) or the business has
+ * Google objects; a class job already waiting covers this change too. */
 static const char sql_enqueue_class[] =
 	"INSERT INTO jobs (business_id, kind, payload, state, attempts, run_at, created_at, "
 	"updated_at) SELECT CAST($1 AS BIGINT), 'google.class', '{}', 'queued', 0, "
 	"CAST($2 AS BIGINT), CAST($2 AS BIGINT), CAST($2 AS BIGINT) "
-	"WHERE EXISTS (SELECT 1 FROM google_objects WHERE business_id = $1) AND NOT EXISTS "
+	"WHERE (CAST($3 AS BIGINT) = 1 OR EXISTS (SELECT 1 FROM google_objects WHERE business_id = "
+	"$1)) AND NOT EXISTS "
 	"(SELECT 1 FROM jobs WHERE business_id = $1 AND kind = 'google.class' AND state = 'queued' "
 	"AND attempts = 0)";
 
@@ -359,10 +360,10 @@ enum loy_err store_google_enqueue_object(struct store_tx *tx, int64_t business_i
 	return enqueue_counted(tx, sql_enqueue_object, p, 4);
 }
 
-enum loy_err store_google_enqueue_class(struct store_tx *tx, int64_t business_id)
+enum loy_err store_google_enqueue_class(struct store_tx *tx, int64_t business_id, bool google_on)
 {
-	struct db_param p[] = { P_INT(business_id), P_INT(tx->now) };
-	return enqueue_counted(tx, sql_enqueue_class, p, 2);
+	struct db_param p[] = { P_INT(business_id), P_INT(tx->now), P_INT(google_on) };
+	return enqueue_counted(tx, sql_enqueue_class, p, 3);
 }
 
 enum loy_err store_wallet_card_changed(struct store_tx *tx, int64_t business_id,
@@ -374,10 +375,10 @@ enum loy_err store_wallet_card_changed(struct store_tx *tx, int64_t business_id,
 	return err;
 }
 
-enum loy_err store_wallet_design_changed(struct store_tx *tx, int64_t business_id)
+enum loy_err store_wallet_design_changed(struct store_tx *tx, int64_t business_id, bool google_on)
 {
 	enum loy_err err = store_apple_enqueue_refresh(tx, business_id);
 	if (err == LOY_OK)
-		err = store_google_enqueue_class(tx, business_id);
+		err = store_google_enqueue_class(tx, business_id, google_on);
 	return err;
 }

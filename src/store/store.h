@@ -505,8 +505,9 @@ enum loy_err store_google_callback_seen(struct store_tx *tx, const char *nonce,
 /* Queues "google.object" {"customer":id} when the customer has a Google object. */
 enum loy_err store_google_enqueue_object(struct store_tx *tx, int64_t business_id,
 					 int64_t customer_id);
-/* Queues "google.class" {} for the business's default template when it has Google objects. */
-enum loy_err store_google_enqueue_class(struct store_tx *tx, int64_t business_id);
+/* Queues "google.class" {} for the business's default template when Google Wallet is on
+ * (google_on) or the business has Google objects. */
+enum loy_err store_google_enqueue_class(struct store_tx *tx, int64_t business_id, bool google_on);
 
 /* ---- both wallets ---- */
 /* What a card shows changed (balance, name, status): both wallets' updates, queued in tx. */
@@ -514,7 +515,7 @@ enum loy_err store_wallet_card_changed(struct store_tx *tx, int64_t business_id,
 				       int64_t customer_id);
 /* What every card of the business shows changed (its default template, images, locations, name,
  * contacts): both wallets' refreshes, queued in tx. */
-enum loy_err store_wallet_design_changed(struct store_tx *tx, int64_t business_id);
+enum loy_err store_wallet_design_changed(struct store_tx *tx, int64_t business_id, bool google_on);
 
 /* ---- the outbox ---- */
 /* Queues an external effect in the caller's transaction. */
