@@ -66,7 +66,7 @@ test('template → class; register → object and a save link whose JWT verifies
   assert.equal(obj.barcode.type, 'QR_CODE');
   assert.equal(obj.barcode.value, c.cardNumber);
 
-  const save = await srv.anon().get(new URL(c.walletLinks.google).pathname, { validate: false });
+  const save = await srv.anon().get(new URL(c.walletLinks.google).pathname);
   assert.equal(save.status, 302, save.text);
   const m = /^https:\/\/pay\.google\.com\/gp\/v\/save\/([^/]+)$/.exec(save.headers.location);
   assert.ok(m, save.headers.location);
@@ -111,7 +111,7 @@ test('balance updates notify 3 times a day, then patch silently; messages fall b
   assert.ok(patches.length >= 5);
   assert.equal(g.notificationsInWindow(obj.id), 3, 'Google never had to refuse one');
 
-  const msg = await owner.post(`/api/v1/customers/${c.id}/wallet/google/messages`, { header: 'Акция', body: 'Двойные баллы в выходные' }, { validate: false });
+  const msg = await owner.post(`/api/v1/customers/${c.id}/wallet/google/messages`, { header: 'Акция', body: 'Двойные баллы в выходные' });
   assert.equal(msg.status, 202, msg.text);
   await until(() => g.changes(obj.id).some((x) => x.op === 'addMessage'), 3000, 'addMessage');
   const added = g.changes(obj.id).filter((x) => x.op === 'addMessage');
@@ -142,12 +142,12 @@ test('save and delete callbacks are verified and counted once per nonce', async 
   const url = `${srv.url}/google/callback`;
   const got = await g.deliverCallback({ url, classId: obj.classId, objectId: obj.id, eventType: 'save', times: 2 });
   assert.deepEqual(got.map((d) => d.status), [200, 200], got.map((d) => d.response).join(' | '));
-  const report = await owner.get(`/api/v1/customers/${c.id}/wallet`, { validate: false });
+  const report = await owner.get(`/api/v1/customers/${c.id}/wallet`);
   assert.equal(report.body.google?.saved, true, report.text);
-  const forged = await srv.anon().post('/google/callback', { protocolVersion: 'ECv2SigningOnly', signedMessage: '{}', signature: 'AAAA', intermediateSigningKey: { signedKey: '{}', signatures: ['AAAA'] } }, { validate: false });
+  const forged = await srv.anon().post('/google/callback', { protocolVersion: 'ECv2SigningOnly', signedMessage: '{}', signature: 'AAAA', intermediateSigningKey: { signedKey: '{}', signatures: ['AAAA'] } });
   assert.equal(forged.status, 401, forged.text);
   const del = await g.deliverCallback({ url, classId: obj.classId, objectId: obj.id, eventType: 'del' });
   assert.equal(del[0].status, 200);
-  const after = await owner.get(`/api/v1/customers/${c.id}/wallet`, { validate: false });
+  const after = await owner.get(`/api/v1/customers/${c.id}/wallet`);
   assert.equal(after.body.google?.saved, false);
 });
