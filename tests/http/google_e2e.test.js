@@ -151,3 +151,30 @@ test('save and delete callbacks are verified and counted once per nonce', async 
   const after = await owner.get(`/api/v1/customers/${c.id}/wallet`);
   assert.equal(after.body.google?.saved, false);
 });
+
+test('bad Google set-ups: the server runs, Google Wallet is off, and the log and the status say why', async () => {
+  const bad = path.join(dir, 'bad.json');
+  const { writeFileSync } = await import('node:fs');
+  writeFileSync(bad, '{"type":"service_account","client_email":"x@y"'); // cut short
+  const good = path.join(dir, 'sa.json');
+  const cases = [
+    [{ LOY_GOOGLE_ISSUER_ID: '1234567890', LOY_GOOGLE_KEY_FILE: good }, /Google refused the set-up \(HTTP 403.*LOY_GOOGLE_ISSUER_ID/],
+    [{ LOY_GOOGLE_ISSUER_ID: ISSUER, LOY_GOOGLE_KEY_FILE: bad }, /bad\.json/],
+    [{ LOY_GOOGLE_ISSUER_ID: ISSUER, LOY_GOOGLE_KEY_FILE: path.join(dir, 'missing.json') }, /missing\.json/],
+    [{ LOY_GOOGLE_ISSUER_ID: 'not-digits', LOY_GOOGLE_KEY_FILE: good }, /digits/],
+  ];
+  for (const [env, re] of cases) {
+    const s = await startServer({ env: { ...env, LOY_GOOGLE_API_URL: g.url } });
+    try {
+      const st = await (await s.owner()).get('/api/v1/wallet/status');
+      assert.equal(st.status, 200, st.text);
+      assert.equal(st.body.google.enabled, false);
+      assert.match(st.body.google.problem, re, JSON.stringify(env));
+      assert.ok(s.logText().includes('Google Wallet is off'), 'said at start too');
+      const c = await createCustomer(await s.owner());
+      assert.equal(c.walletLinks.google, null);
+    } finally {
+      await s.stop();
+    }
+  }
+});

@@ -30,6 +30,36 @@ static bool digits(const char *s)
 	return true;
 }
 
+/* One cheap call at start: a key Google refuses, or an issuer the service account may not use,
+ * is found now and said plainly, instead of in every job later. Google being unreachable is not a
+ * set-up error: the jobs wait for it. */
+static enum loy_err probe(struct gwallet *g, const char **problem)
+{
+	static char why[GAPI_MESSAGE_MAX + 200];
+	char path[64 + GW_ISSUER_ID_MAX];
+	struct gapi_result r;
+	char *resp = NULL;
+	enum loy_err err;
+
+	snprintf(path, sizeof(path), "/walletobjects/v1/loyaltyClass?issuerId=%s&maxResults=1",
+		 g->issuer_id);
+	err = gapi_call(g->api, "GET", path, NULL, &r, &resp);
+	free(resp);
+	if (err != LOY_OK)
+		return err;
+	if (r.status == GAPI_RETRY)
+		log_warn("Google Wallet: Google cannot be reached now (%s); updates wait for it",
+			 r.message);
+	if (r.status != GAPI_FAILED)
+		return LOY_OK;
+	snprintf(why, sizeof(why),
+		 "Google refused the set-up (HTTP %d: %s): check LOY_GOOGLE_ISSUER_ID and that the "
+		 "service account is a user of that issuer in the Google Pay & Wallet Console",
+		 r.http_status, r.message);
+	*problem = why;
+	return LOY_EINVALID;
+}
+
 enum loy_err gwallet_open(const struct conf *c, struct store *st, struct gwallet **out,
 			  const char **problem)
 {
@@ -78,6 +108,8 @@ enum loy_err gwallet_open(const struct conf *c, struct store *st, struct gwallet
 						  .max_response = KEYS_MAX };
 		err = http_client_open(&ho, &g->keys_client);
 	}
+	if (err == LOY_OK)
+		err = probe(g, problem);
 	if (err != LOY_OK) {
 		gwallet_close(g);
 		return err == LOY_ENOMEM ? err : LOY_EINVALID;
