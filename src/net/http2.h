@@ -1,4 +1,5 @@
-/* net/http2: the project's one libcurl wrapper (STYLE rule 8: only src/net/ includes <curl/curl.h>).
+/* net/http2: the multiplexing half of the project's libcurl wrapper (STYLE rule 8: only src/net/
+ * includes <curl/curl.h>; net/http_client is the request/response half).
  *
  * A long-lived HTTP/2 client for one origin and one TLS client identity: every request of every
  * batch goes over a single TLS connection, as many streams at once as the cap allows, and the
