@@ -254,6 +254,7 @@ void api_apikey_delete(struct http_request *req, struct http_response *res);
 void api_google_save(struct http_request *req, struct http_response *res);
 void api_google_callback(struct http_request *req, struct http_response *res);
 void api_google_message(struct http_request *req, struct http_response *res);
+void api_wallet_logo(struct http_request *req, struct http_response *res);
 void api_customer_wallet_get(struct http_request *req, struct http_response *res);
 void api_customer_wallet_link_rotate(struct http_request *req, struct http_response *res);
 void api_wallet_status(struct http_request *req, struct http_response *res);

@@ -6,11 +6,15 @@
 #include "api/api.h"
 #include "api/passkit_input.h"
 #include "base/log.h"
+#include "base/str.h"
+#include "wallet/apple/images.h"
+#include "wallet/apple/pass.h"
 #include "wallet/google/gwallet.h"
 
 #define GOOGLE_SAVE_MISS_RATE 30 /* unknown links per minute per address */
 #define MESSAGE_HEADER_MAX 35	 /* Google shows about this many characters of a header */
 #define MESSAGE_BODY_MAX 500
+#define LOGO_ARENA (8u << 20) /* room for a template image at its cap */
 
 static bool google_on(struct http_request *req, struct http_response *res)
 {
@@ -184,4 +188,84 @@ void api_google_message(struct http_request *req, struct http_response *res)
 				       .fail = message_failed,
 				       .doc = doc,
 				       .ctx = x });
+}
+
+/* ---- GET /wallet/logo/{business}.png ---- */
+
+/* The programme logo Google shows on the card (the class's programLogo, fetched by Google from a
+ * public URL): the business's default template's own icon at @3x, else its logo, else the icon
+ * drawn in its colours — the same mark as on the Apple pass. */
+struct logo_ctx {
+	int64_t business_id;
+	struct template_image img;
+	bool found;
+	struct pass_rgb colors[3];
+};
+
+static enum loy_err logo_tx(struct store_tx *tx, void *arg)
+{
+	static const char *const names[] = { "icon@3x", "logo@3x", "icon@2x", "icon" };
+	struct logo_ctx *x = arg;
+	struct card_template t;
+	json_t *design;
+	enum loy_err err = store_template_default(tx, x->business_id, &t);
+
+	if (err == LOY_ENOTFOUND) {
+		struct business b;
+		return store_business_get(tx, x->business_id, &b); /* the plain card's mark */
+	}
+	if (err != LOY_OK)
+		return err;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]) && !x->found; i++) {
+		err = store_template_image_get(tx, x->business_id, t.id, names[i], &x->img);
+		if (err != LOY_OK && err != LOY_ENOTFOUND)
+			return err;
+		x->found = err == LOY_OK;
+	}
+	design = json_loads(t.design, 0, NULL);
+	pass_color_parse(json_string_value(json_object_get(design, "backgroundColor")),
+			 &x->colors[0]);
+	pass_color_parse(json_string_value(json_object_get(design, "foregroundColor")),
+			 &x->colors[1]);
+	pass_color_parse(json_string_value(json_object_get(design, "labelColor")), &x->colors[2]);
+	json_decref(design);
+	return LOY_OK;
+}
+
+void api_wallet_logo(struct http_request *req, struct http_response *res)
+{
+	struct str file = req->nparams > 0 ? req->params[0] : (struct str){ "", 0 };
+	struct logo_ctx x = {
+		.colors = { { 0x1f, 0x29, 0x37 }, { 0xff, 0xff, 0xff }, { 0xcb, 0xd5, 0xe1 } }
+	};
+	struct pass_images drawn = { 0 };
+	struct arena a;
+	enum loy_err err;
+	int64_t id;
+
+	if (file.len < 5 || memcmp(file.p + file.len - 4, ".png", 4) != 0 ||
+	    !str_to_i64((struct str){ file.p, file.len - 4 }, &id) || id <= 0) {
+		api_error(res, LOY_ENOTFOUND, NULL, "no such image");
+		return;
+	}
+	x.business_id = id;
+	arena_init(&a, LOGO_ARENA);
+	err = store_read(api_app(req)->st, &a, logo_tx, &x);
+	if (err == LOY_OK && !x.found)
+		err = pass_png_defaults(&drawn, x.colors[0], x.colors[1], x.colors[2]);
+	if (err == LOY_OK) {
+		const struct pass_png *png = &drawn.png[PASS_PNG_ICON_3X];
+		buf_clear(&res->body);
+		err = x.found ? buf_append(&res->body, x.img.png, x.img.len)
+			      : buf_append(&res->body, png->data, png->len);
+	}
+	pass_png_release(&drawn);
+	arena_free(&a);
+	if (err != LOY_OK) {
+		api_error(res, err, NULL, err == LOY_ENOTFOUND ? "no such image" : NULL);
+		return;
+	}
+	res->status = 200;
+	res->content_type = "image/png";
+	http_set_header(res, "Cache-Control", "public, max-age=3600");
 }

@@ -30,6 +30,7 @@ const struct route api_routes[] = {
 	{ "POST", "/passkit/v1/log", api_passkit_log, PUBLIC, API_BODY_PASSKIT_LOG, POOLED, 0 },
 	{ "GET", "/passes/{link}", api_pass_download, PUBLIC, 0, POOLED, 0 },
 	{ "GET", "/google/save/{link}", api_google_save, PUBLIC, 0, POOLED, 0 },
+	{ "GET", "/wallet/logo/{file}", api_wallet_logo, PUBLIC, 0, POOLED, 0 },
 	{ "POST", "/google/callback", api_google_callback, PUBLIC, API_BODY_MEDIUM, POOLED, 0 },
 
 	{ "POST", "/api/v1/auth/login", api_login, PUBLIC, API_BODY_SMALL, POOLED, 0 },

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startServer, createCustomer } from './harness.js';
+import { startServer, createCustomer, expectError } from './harness.js';
 import { startFakeGoogle, makeServiceAccount } from '../fakes/google.js';
 
 const ISSUER = '3388000000012345678';
@@ -177,4 +177,18 @@ test('bad Google set-ups: the server runs, Google Wallet is off, and the log and
       await s.stop();
     }
   }
+});
+
+test('the class logo Google fetches is a public PNG of the business', async () => {
+  const cls = [...g.state.classes.values()][0];
+  const uri = cls.programLogo.sourceUri.uri;
+  const m = /\/wallet\/logo\/(\d+)\.png$/.exec(uri);
+  assert.ok(m, uri);
+  const got = await srv.anon().get(new URL(uri).pathname);
+  assert.equal(got.status, 200);
+  assert.equal(got.headers['content-type'], 'image/png');
+  assert.deepEqual([...got.raw.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  expectError(await srv.anon().get('/wallet/logo/999999.png'), 404, 'not_found');
+  expectError(await srv.anon().get('/wallet/logo/..%2Fetc.png'), 404, 'not_found');
+  expectError(await srv.anon().get('/wallet/logo/1.jpg'), 404, 'not_found');
 });
