@@ -325,14 +325,16 @@ static json_t *problem(bool broken, const char *reason, const char *otherwise)
 	return text(reason[0] ? reason : otherwise);
 }
 
-/* The install's Google Wallet: its issuer and service account, or why it could not start. */
-static json_t *google_status(const struct app *app)
+/* The business's Google Wallet: its issuer and service account (its own or the install's), or
+ * why Google Wallet could not start. */
+static json_t *google_status(const struct app *app, int64_t business_id)
 {
 	const struct gwallet *g = app->google;
+	const char *issuer = g ? gwallet_issuer_id(g, business_id) : NULL;
 
-	return json_pack("{s:b,s:o,s:o,s:o}", "enabled", g != NULL, "issuerId",
-			 api_str_or_null(g ? gwallet_issuer_id(g) : NULL), "serviceAccount",
-			 api_str_or_null(g ? gwallet_account(g) : NULL), "problem",
+	return json_pack("{s:b,s:o,s:o,s:o}", "enabled", issuer != NULL, "issuerId",
+			 api_str_or_null(issuer), "serviceAccount",
+			 api_str_or_null(g ? gwallet_account(g, business_id) : NULL), "problem",
 			 app->google_problem ? text(app->google_problem) : json_null());
 }
 
@@ -364,7 +366,7 @@ void api_wallet_status(struct http_request *req, struct http_response *res)
 			   problem(s.android_push_broken, s.android_push_reason,
 				   "the Android push service refused the key"),
 			   "outbox", "queued", (json_int_t)d.queued, "dead", (json_int_t)d.dead,
-			   "google", google_status(api_app(req))));
+			   "google", google_status(api_app(req), api_principal(req)->business_id)));
 }
 
 /* ---- GET /api/v1/wallet/apple/logs ---- */

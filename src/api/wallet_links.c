@@ -69,9 +69,10 @@ enum loy_err api_wallet_refs_ensure(struct store_tx *tx, const struct app *app, 
 			return err;
 		w->apple = &w->apple_buf;
 	}
-	if (app->google) {
-		err = store_google_object_ensure(tx, business_id, customer_id,
-						 gwallet_issuer_id(app->google), &w->google_buf);
+	const char *issuer = app->google ? gwallet_issuer_id(app->google, business_id) : NULL;
+	if (issuer) {
+		err = store_google_object_ensure(tx, business_id, customer_id, issuer,
+						 &w->google_buf);
 		if (err ==
 		    LOY_OK) /* inserted at Google at once, before the customer taps the link */
 			err = store_google_enqueue_object(tx, business_id, customer_id);

@@ -100,6 +100,9 @@ static const struct conf_key keys[] = {
 	STR_KEY("LOY_GOOGLE_KEY_FILE", google_key_file, "",
 		"Google Wallet: the service account's JSON key file (its token_uri is where access "
 		"tokens come from)"),
+	STR_KEY("LOY_GOOGLE_DIR", google_dir, "",
+		"Google Wallet: a folder per business with its own issuer, named by the business's "
+		"slug, holding issuer_id (the number) and key.json (its service account)"),
 	STR_KEY("LOY_GOOGLE_API_URL", google_api_url, "https://walletobjects.googleapis.com",
 		"Google Wallet REST API base URL (a proxy or a local server for tests)"),
 	STR_KEY("LOY_GOOGLE_CA_FILE", google_ca_file, "",

@@ -43,6 +43,7 @@ struct conf {
 	char android_push_ca_file[CONF_STR_MAX];
 	char google_issuer_id[CONF_STR_MAX];
 	char google_key_file[CONF_STR_MAX];
+	char google_dir[CONF_STR_MAX];
 	char google_api_url[CONF_STR_MAX];
 	char google_ca_file[CONF_STR_MAX];
 	int64_t google_rate;

@@ -192,3 +192,43 @@ test('the class logo Google fetches is a public PNG of the business', async () =
   expectError(await srv.anon().get('/wallet/logo/..%2Fetc.png'), 404, 'not_found');
   expectError(await srv.anon().get('/wallet/logo/1.jpg'), 404, 'not_found');
 });
+
+test('a business with its own issuer (LOY_GOOGLE_DIR/<slug>/) keeps its cards under it', async () => {
+  const OTHER = '3388000000099999999';
+  const sa1 = makeServiceAccount();
+  const sa2 = makeServiceAccount({ email: 'other@other-shop.iam.gserviceaccount.com', projectId: 'other-shop' });
+  const fake = await startFakeGoogle({ accounts: [
+    { email: sa1.email, publicKeyPem: sa1.publicKeyPem, issuerIds: [ISSUER] },
+    { email: sa2.email, publicKeyPem: sa2.publicKeyPem, issuerIds: [OTHER] },
+  ] });
+  const d = mkdtempSync(path.join(tmpdir(), 'loy-gdir-'));
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  sa1.writeKeyFile(path.join(d, 'install.json'), fake.tokenUri);
+  mkdirSync(path.join(d, 'dir', 'other'), { recursive: true });
+  writeFileSync(path.join(d, 'dir', 'other', 'issuer_id'), `${OTHER}\n`);
+  sa2.writeKeyFile(path.join(d, 'dir', 'other', 'key.json'), fake.tokenUri);
+  const { LoyServer } = await import('./harness.js');
+  const s = new LoyServer({ env: { LOY_GOOGLE_ISSUER_ID: ISSUER, LOY_GOOGLE_KEY_FILE: path.join(d, 'install.json'), LOY_GOOGLE_DIR: path.join(d, 'dir'), LOY_GOOGLE_API_URL: fake.url } });
+  try {
+    await s.init();
+    await s.cliOk(['business', 'add', '--name', 'Other Shop', '--slug', 'other']);
+    await s.start();
+    const key = await s.cliOk(['apikey', 'create', '--name', 'other', '--role', 'admin', '--business', 'other']);
+    const other = s.anon();
+    await other.useApiKey(key.split('\n').pop().trim());
+    const st = await other.get('/api/v1/wallet/status');
+    assert.equal(st.body.google.issuerId, OTHER);
+    assert.equal(st.body.google.serviceAccount, sa2.email);
+    const c = await createCustomer(other);
+    const o = await until(() => [...fake.state.objects.values()].find((x) => x.accountId === c.cardNumber), 3000, 'object');
+    assert.ok(o.id.startsWith(`${OTHER}.`), o.id);
+    assert.ok(o.classId.startsWith(`${OTHER}.`));
+    const mine = await createCustomer(await s.owner());
+    const m = await until(() => [...fake.state.objects.values()].find((x) => x.accountId === mine.cardNumber), 3000, 'object');
+    assert.ok(m.id.startsWith(`${ISSUER}.`), 'the default business keeps the install issuer');
+  } finally {
+    await s.stop();
+    await fake.stop();
+    rmSync(d, { recursive: true, force: true });
+  }
+});

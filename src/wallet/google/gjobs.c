@@ -23,12 +23,12 @@
 #define MESSAGE_TTL_MS (30 * DAY_MS)
 
 /* One call; the JSON answer (when wanted) is parsed into *answer. */
-static enum gapi_status call(struct gwallet *g, const char *method, const char *path,
+static enum gapi_status call(const struct gid *id, const char *method, const char *path,
 			     const char *body, json_t **answer, const char **why, struct arena *a)
 {
 	struct gapi_result r;
 	char *resp = NULL;
-	enum loy_err err = gapi_call(g->api, method, path, body, &r, &resp);
+	enum loy_err err = gapi_call(id->api, method, path, body, &r, &resp);
 
 	if (err != LOY_OK) {
 		*why = arena_printf(a, "%s %s: %s", method, path, err_code(err));
@@ -49,7 +49,7 @@ static enum loy_err outcome(enum gapi_status s)
 }
 
 /* Inserts or patches (insert_first: the row was never sent) a class or an object. */
-static enum gapi_status put_resource(struct gwallet *g, struct arena *a, const char *base,
+static enum gapi_status put_resource(const struct gid *g, struct arena *a, const char *base,
 				     const char *id, bool insert_first, const char *insert_body,
 				     const char *patch_body, const char **why)
 {
@@ -100,8 +100,8 @@ static enum loy_err gsync_class(struct gwallet *g, struct arena *a, struct gcard
 	err = gw_class_json(&card->class_in, "UNDER_REVIEW", &body, why);
 	if (err != LOY_OK)
 		return err;
-	s = put_resource(g, a, PATH_CLASS, card->cls.class_id, !card->cls.content_hash, body, body,
-			 why);
+	s = put_resource(card->id, a, PATH_CLASS, card->cls.class_id, !card->cls.content_hash, body,
+			 body, why);
 	free(body);
 	if (s == GAPI_FAILED)
 		done.error = *why;
@@ -179,8 +179,8 @@ enum loy_err gsync_object(struct gwallet *g, struct arena *a, int64_t customer_i
 	if (err == LOY_OK)
 		err = gw_object_patch_json(&card->obj_in, done.notified, &patch, why);
 	if (err == LOY_OK) {
-		s = put_resource(g, a, PATH_OBJECT, card->obj.object_id, !card->obj.content_hash,
-				 insert, patch, why);
+		s = put_resource(card->id, a, PATH_OBJECT, card->obj.object_id,
+				 !card->obj.content_hash, insert, patch, why);
 		if (s == GAPI_QUOTA &&
 		    done.notified) { /* Google counted otherwise: update silently */
 			free(patch);
@@ -188,8 +188,8 @@ enum loy_err gsync_object(struct gwallet *g, struct arena *a, int64_t customer_i
 			done.notified = false;
 			err = gw_object_patch_json(&card->obj_in, false, &patch, why);
 			if (err == LOY_OK)
-				s = put_resource(g, a, PATH_OBJECT, card->obj.object_id, false,
-						 insert, patch, why);
+				s = put_resource(card->id, a, PATH_OBJECT, card->obj.object_id,
+						 false, insert, patch, why);
 		}
 	}
 	free(insert);
@@ -231,8 +231,9 @@ static enum loy_err message_done_tx(struct store_tx *tx, void *arg)
 }
 
 /* Reads the object's messages at Google: whether ours is there, and makes room for one more. */
-static enum gapi_status prepare_messages(struct gwallet *g, struct arena *a, const char *object_id,
-					 const char *message_id, bool *present, const char **why)
+static enum gapi_status prepare_messages(const struct gid *g, struct arena *a,
+					 const char *object_id, const char *message_id,
+					 bool *present, const char **why)
 {
 	const char *one = arena_printf(a, "%s/%s", PATH_OBJECT, object_id);
 	json_t *obj = NULL, *messages;
@@ -283,7 +284,7 @@ static enum job_result send_message(struct gwallet *g, struct arena *a, int64_t 
 		return JOB_DONE;
 	if (err != LOY_OK)
 		return err == LOY_EINVALID ? JOB_FAIL : JOB_RETRY;
-	s = prepare_messages(g, a, card.obj.object_id, x.m.message_id, &present, error);
+	s = prepare_messages(card.id, a, card.obj.object_id, x.m.message_id, &present, error);
 	if (s == GAPI_OK && !present) {
 		const char *path =
 			arena_printf(a, "%s/%s/addMessage", PATH_OBJECT, card.obj.object_id);
@@ -293,14 +294,14 @@ static enum job_result send_message(struct gwallet *g, struct arena *a, int64_t 
 				      now + MESSAGE_TTL_MS, &body, error);
 		if (err != LOY_OK)
 			return JOB_FAIL;
-		s = call(g, "POST", path, body, NULL, error, a);
+		s = call(card.id, "POST", path, body, NULL, error, a);
 		if (s == GAPI_QUOTA && x.notified) { /* the budget is spent: a silent TEXT */
 			free(body);
 			body = NULL;
 			x.notified = false;
 			err = gw_message_json(x.m.message_id, x.m.header, x.m.body, false, now,
 					      now + MESSAGE_TTL_MS, &body, error);
-			s = err == LOY_OK ? call(g, "POST", path, body, NULL, error, a)
+			s = err == LOY_OK ? call(card.id, "POST", path, body, NULL, error, a)
 					  : GAPI_FAILED;
 		}
 		free(body);

@@ -3,16 +3,19 @@
  * gjobs.c. */
 #include "wallet/google/gwallet.h"
 
+#include <dirent.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "crypto/google_callback.h"
 #include "crypto/google_sa.h"
 #include "net/http_client.h"
+#include "wallet/google/gid.h"
 #include "wallet/google/gwallet_impl.h"
 
 /* Google's callback root keys change rarely; Google asks to cache them (spec §2.8). */
@@ -20,44 +23,95 @@
 #define KEYS_MAX (256 * 1024)
 #define POINTS_LABEL "Баллы"
 
-static bool digits(const char *s)
+struct slug_ctx {
+	const char *slug;
+	int64_t business_id;
+};
+
+static enum loy_err slug_tx(struct store_tx *tx, void *arg)
 {
-	if (!*s)
-		return false;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return false;
-	return true;
+	struct slug_ctx *x = arg;
+	struct business b;
+	enum loy_err err = store_business_by_slug(tx, x->slug, &b);
+	if (err == LOY_OK)
+		x->business_id = b.id;
+	return err;
 }
 
-/* One cheap call at start: a key Google refuses, or an issuer the service account may not use,
- * is found now and said plainly, instead of in every job later. Google being unreachable is not a
- * set-up error: the jobs wait for it. */
-static enum loy_err probe(struct gwallet *g, const char **problem)
+/* The first line of a small file ("" when missing). */
+static void read_line(const char *path, char *out, size_t cap)
 {
-	static char why[GAPI_MESSAGE_MAX + 200];
-	char path[64 + GW_ISSUER_ID_MAX];
-	struct gapi_result r;
-	char *resp = NULL;
+	FILE *f = fopen(path, "r");
+
+	out[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(out, (int)cap, f))
+		out[0] = '\0';
+	fclose(f);
+	out[strcspn(out, "\r\n ")] = '\0';
+}
+
+/* LOY_GOOGLE_DIR/<slug>/: issuer_id (the issuer's number) and key.json (its service account). */
+static enum loy_err open_business(struct gwallet *g, const struct conf *c,
+				  const struct gapi_config *api, const char *slug,
+				  const char **problem)
+{
+	static char origin[CONF_STR_MAX + 300];
+	char issuer[64], path[CONF_STR_MAX + 700], key[CONF_STR_MAX + 700];
+	struct slug_ctx x = { .slug = slug };
+	struct gid *id, **grown;
+	struct arena a;
 	enum loy_err err;
 
-	snprintf(path, sizeof(path), "/walletobjects/v1/loyaltyClass?issuerId=%s&maxResults=1",
-		 g->issuer_id);
-	err = gapi_call(g->api, "GET", path, NULL, &r, &resp);
-	free(resp);
+	snprintf(origin, sizeof(origin), "%s/%s", c->google_dir, slug);
+	arena_init(&a, 1 << 16);
+	err = store_read(g->st, &a, slug_tx, &x);
+	arena_free(&a);
+	if (err != LOY_OK) {
+		snprintf(path, sizeof(path), "%s: no business has the slug %s", origin, slug);
+		*problem = strdup(path); /* kept for the process: the admin's status shows it */
+		return LOY_EINVALID;
+	}
+	snprintf(path, sizeof(path), "%s/issuer_id", origin);
+	read_line(path, issuer, sizeof(issuer));
+	snprintf(key, sizeof(key), "%s/key.json", origin);
+	err = gid_open(issuer, key, api, origin, &id, problem);
 	if (err != LOY_OK)
 		return err;
-	if (r.status == GAPI_RETRY)
-		log_warn("Google Wallet: Google cannot be reached now (%s); updates wait for it",
-			 r.message);
-	if (r.status != GAPI_FAILED)
-		return LOY_OK;
-	snprintf(why, sizeof(why),
-		 "Google refused the set-up (HTTP %d: %s): check LOY_GOOGLE_ISSUER_ID and that the "
-		 "service account is a user of that issuer in the Google Pay & Wallet Console",
-		 r.http_status, r.message);
-	*problem = why;
-	return LOY_EINVALID;
+	id->business_id = x.business_id;
+	grown = realloc(g->own, sizeof(*grown) * (g->nown + 1));
+	if (!grown) {
+		gid_close(id);
+		return LOY_ENOMEM;
+	}
+	g->own = grown;
+	g->own[g->nown++] = id;
+	return LOY_OK;
+}
+
+static enum loy_err open_businesses(struct gwallet *g, const struct conf *c,
+				    const struct gapi_config *api, const char **problem)
+{
+	DIR *d = opendir(c->google_dir);
+	struct dirent *e;
+	enum loy_err err = LOY_OK;
+
+	if (!d) {
+		*problem = "LOY_GOOGLE_DIR cannot be read";
+		return LOY_EINVALID;
+	}
+	while (err == LOY_OK && (e = readdir(d))) {
+		char path[CONF_STR_MAX + 300];
+		struct stat sb;
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", c->google_dir, e->d_name);
+		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+			err = open_business(g, c, api, e->d_name, problem);
+	}
+	closedir(d);
+	return err;
 }
 
 enum loy_err gwallet_open(const struct conf *c, struct store *st, struct gwallet **out,
@@ -65,57 +119,38 @@ enum loy_err gwallet_open(const struct conf *c, struct store *st, struct gwallet
 {
 	struct gwallet *g;
 	size_t base_len = strlen(c->base_url);
-	enum loy_err err;
+	struct gapi_config api = { .api_url = c->google_api_url,
+				   .ca_file = c->google_ca_file[0] ? c->google_ca_file : NULL,
+				   .rate_per_s = (int)c->google_rate };
+	enum loy_err err = LOY_OK;
 
 	*out = NULL;
 	*problem = NULL;
-	if (!c->google_issuer_id[0])
+	if (!c->google_issuer_id[0] && !c->google_dir[0])
 		return LOY_OK;
-	if (!digits(c->google_issuer_id) || strlen(c->google_issuer_id) > GW_ISSUER_ID_MAX) {
-		*problem = "LOY_GOOGLE_ISSUER_ID must be the issuer id of the Google Pay & Wallet "
-			   "Console: digits only";
-		return LOY_EINVALID;
-	}
-	if (!c->google_key_file[0]) {
-		*problem = "LOY_GOOGLE_KEY_FILE is not set: the service account's JSON key file is "
-			   "required with LOY_GOOGLE_ISSUER_ID";
-		return LOY_EINVALID;
-	}
 	g = calloc(1, sizeof(*g));
 	if (!g)
 		return LOY_ENOMEM;
 	g->st = st;
 	pthread_mutex_init(&g->keys_lock, NULL);
-	memcpy(g->issuer_id, c->google_issuer_id, strlen(c->google_issuer_id) + 1); /* checked */
 	snprintf(g->keys_url, sizeof(g->keys_url), "%s", c->google_keys_url);
 	while (base_len > 0 && c->base_url[base_len - 1] == '/')
 		base_len--;
 	snprintf(g->base_url, sizeof(g->base_url), "%.*s", (int)base_len, c->base_url);
-	err = google_sa_load(c->google_key_file, &g->sa, problem);
+	if (c->google_issuer_id[0])
+		err = gid_open(c->google_issuer_id, c->google_key_file, &api,
+			       "LOY_GOOGLE_ISSUER_ID", &g->def, problem);
+	if (err == LOY_OK && c->google_dir[0])
+		err = open_businesses(g, c, &api, problem);
 	if (err == LOY_OK) {
-		struct gapi_config gc = { .api_url = c->google_api_url,
-					  .ca_file = c->google_ca_file[0] ? c->google_ca_file
-									  : NULL,
-					  .rate_per_s = (int)c->google_rate };
-		err = gapi_open(&gc, g->sa, &g->api);
-		if (err != LOY_OK)
-			*problem = "the Google Wallet API client could not be set up (see the log)";
-	}
-	if (err == LOY_OK) {
-		struct http_client_options ho = { .ca_file = c->google_ca_file[0]
-								     ? c->google_ca_file
-								     : NULL,
+		struct http_client_options ho = { .ca_file = api.ca_file,
 						  .max_response = KEYS_MAX };
 		err = http_client_open(&ho, &g->keys_client);
 	}
-	if (err == LOY_OK)
-		err = probe(g, problem);
 	if (err != LOY_OK) {
 		gwallet_close(g);
 		return err == LOY_ENOMEM ? err : LOY_EINVALID;
 	}
-	log_info("Google Wallet: issuer %s, service account %s, API %s", g->issuer_id,
-		 google_sa_email(g->sa), c->google_api_url);
 	*out = g;
 	return LOY_OK;
 }
@@ -124,29 +159,41 @@ void gwallet_close(struct gwallet *g)
 {
 	if (!g)
 		return;
-	gapi_close(g->api);
-	google_sa_close(g->sa);
+	gid_close(g->def);
+	for (size_t i = 0; i < g->nown; i++)
+		gid_close(g->own[i]);
+	free(g->own);
 	http_client_close(g->keys_client);
 	free(g->keys_json);
 	pthread_mutex_destroy(&g->keys_lock);
 	free(g);
 }
 
-const char *gwallet_issuer_id(const struct gwallet *g)
+struct gid *gwallet_id(const struct gwallet *g, int64_t business_id)
 {
-	return g->issuer_id;
+	for (size_t i = 0; i < g->nown; i++)
+		if (g->own[i]->business_id == business_id)
+			return g->own[i];
+	return g->def;
 }
 
-const char *gwallet_account(const struct gwallet *g)
+const char *gwallet_issuer_id(const struct gwallet *g, int64_t business_id)
 {
-	return google_sa_email(g->sa);
+	const struct gid *id = gwallet_id(g, business_id);
+	return id ? id->issuer_id : NULL;
+}
+
+const char *gwallet_account(const struct gwallet *g, int64_t business_id)
+{
+	const struct gid *id = gwallet_id(g, business_id);
+	return id ? google_sa_email(id->sa) : NULL;
 }
 
 /* The part of an id after "<issuer>.". */
-static const char *suffix_of(const struct gwallet *g, const char *id)
+static const char *suffix_of(const struct gid *id, const char *full)
 {
-	size_t n = strlen(g->issuer_id);
-	return strncmp(id, g->issuer_id, n) == 0 && id[n] == '.' ? id + n + 1 : id;
+	size_t n = strlen(id->issuer_id);
+	return strncmp(full, id->issuer_id, n) == 0 && full[n] == '.' ? full + n + 1 : full;
 }
 
 static const char *member(struct arena *a, json_t *obj, const char *key)
@@ -190,7 +237,7 @@ static enum loy_err read_class(struct store_tx *tx, struct read_ctx *x)
 	for (int i = 0; i < nlocs && i < GW_LOCATIONS_MAX; i++)
 		k->locations[i] = (struct gw_location){ locs[i].latitude_e6, locs[i].longitude_e6 };
 	k->class_in = (struct gw_class_input){
-		.issuer_id = x->g->issuer_id,
+		.issuer_id = k->id->issuer_id,
 		.issuer_name = member(tx->a, content, "organizationName"),
 		.program_name = member(tx->a, content, "programName"),
 		.logo_uri = arena_printf(tx->a, "%s/wallet/logo/%lld.png", x->g->base_url,
@@ -214,9 +261,9 @@ static enum loy_err read_class(struct store_tx *tx, struct read_ctx *x)
 		k->class_in.program_name = b.name;
 	json_decref(content);
 	json_decref(design);
-	err = store_google_class_ensure(tx, b.id, k->template_id, x->g->issuer_id, &k->cls);
+	err = store_google_class_ensure(tx, b.id, k->template_id, k->id->issuer_id, &k->cls);
 	if (err == LOY_OK)
-		k->class_in.class_suffix = suffix_of(x->g, k->cls.class_id);
+		k->class_in.class_suffix = suffix_of(k->id, k->cls.class_id);
 	return err;
 }
 
@@ -235,12 +282,15 @@ static enum loy_err read_tx(struct store_tx *tx, void *arg)
 			return err;
 		x->business_id = k->obj.business_id;
 	}
+	k->id = gwallet_id(x->g, x->business_id);
+	if (!k->id)
+		return LOY_ENOTFOUND; /* the business has no issuer (any more) */
 	err = read_class(tx, x);
 	if (err != LOY_OK || !x->with_object)
 		return err;
 	k->obj_in = (struct gw_object_input){
-		.issuer_id = x->g->issuer_id,
-		.object_suffix = suffix_of(x->g, k->obj.object_id),
+		.issuer_id = k->id->issuer_id,
+		.object_suffix = suffix_of(k->id, k->obj.object_id),
 		.class_suffix = k->class_in.class_suffix,
 		.account_id = c.card_number,
 		.account_name = c.name,
@@ -277,8 +327,8 @@ enum loy_err gwallet_save_url(struct gwallet *g, struct arena *a, int64_t custom
 	err = gsync_object(g, a, customer_id, &card, why);
 	if (err != LOY_OK)
 		return err;
-	err = google_sa_save_jwt(g->sa, time_now_ms() / 1000, card.obj.object_id, card.cls.class_id,
-				 NULL, 0, &jwt);
+	err = google_sa_save_jwt(card.id->sa, time_now_ms() / 1000, card.obj.object_id,
+				 card.cls.class_id, NULL, 0, &jwt);
 	if (err != LOY_OK) {
 		*why = "the save link could not be signed";
 		return err;
@@ -335,6 +385,21 @@ static enum loy_err callback_tx(struct store_tx *tx, void *arg)
 					 strcmp(x->cb->event_type, "save") == 0, &x->known);
 }
 
+/* The callback is signed for one issuer (the recipient id): each of ours is tried. */
+static enum loy_err verify_any(struct gwallet *g, const char *body, size_t len, const char *keys,
+			       struct google_callback *cb, const char **why)
+{
+	enum loy_err err = LOY_EUNAUTH;
+
+	if (g->def)
+		err = google_callback_verify(body, len, keys, g->def->issuer_id, time_now_ms(), cb,
+					     why);
+	for (size_t i = 0; i < g->nown && err == LOY_EUNAUTH; i++)
+		err = google_callback_verify(body, len, keys, g->own[i]->issuer_id, time_now_ms(),
+					     cb, why);
+	return err;
+}
+
 enum loy_err gwallet_callback(struct gwallet *g, struct arena *a, const char *body, size_t len,
 			      const char **why)
 {
@@ -347,11 +412,10 @@ enum loy_err gwallet_callback(struct gwallet *g, struct arena *a, const char *bo
 		*why = "Google's callback keys could not be fetched";
 		return LOY_EUNAVAILABLE;
 	}
-	err = google_callback_verify(body, len, keys, g->issuer_id, time_now_ms(), &cb, why);
+	err = verify_any(g, body, len, keys, &cb, why);
 	free(keys);
 	if (err == LOY_EUNAUTH && root_keys(g, true, &keys) == LOY_OK) {
-		err = google_callback_verify(body, len, keys, g->issuer_id, time_now_ms(), &cb,
-					     why);
+		err = verify_any(g, body, len, keys, &cb, why);
 		free(keys);
 	}
 	if (err != LOY_OK)

@@ -26,16 +26,21 @@
 
 struct gwallet;
 
-/* Opens Google Wallet from LOY_GOOGLE_*. With no LOY_GOOGLE_ISSUER_ID, *out is NULL: off. A bad
- * set-up (no or unreadable key file, not a service-account key, an issuer id that is not digits)
- * does not stop the server: *out is NULL, *problem says why (for the log and the admin's status)
- * and LOY_EINVALID is returned. The store is borrowed. */
+/* Opens Google Wallet from LOY_GOOGLE_*: the install's issuer (LOY_GOOGLE_ISSUER_ID and
+ * LOY_GOOGLE_KEY_FILE), used by every business without its own, and each business's own in
+ * LOY_GOOGLE_DIR/<business slug>/ (files issuer_id and key.json). With neither, *out is NULL: off.
+ * A bad set-up (no or unreadable key file, not a service-account key, an issuer id that is not
+ * digits, a key or issuer Google refuses, a folder named after no business) does not stop the
+ * server: *out is NULL, *problem says why (for the log and the admin's status) and LOY_EINVALID
+ * is returned. The store is borrowed. */
 enum loy_err gwallet_open(const struct conf *c, struct store *st, struct gwallet **out,
 			  const char **problem);
 void gwallet_close(struct gwallet *g);
 
-const char *gwallet_issuer_id(const struct gwallet *g);
-const char *gwallet_account(const struct gwallet *g); /* the service account's e-mail */
+/* The issuer id and the service account's e-mail the business's cards use; NULL when the business
+ * has none (no own issuer in LOY_GOOGLE_DIR and no install default). */
+const char *gwallet_issuer_id(const struct gwallet *g, int64_t business_id);
+const char *gwallet_account(const struct gwallet *g, int64_t business_id);
 
 /* Makes sure the customer's object exists at Google (inserting its class first if needed) and
  * returns the "Add to Google Wallet" URL (arena a). Blocks on Google. LOY_ENOTFOUND for a customer

@@ -12,11 +12,20 @@
 struct google_sa;
 struct http_client;
 
-struct gwallet {
-	struct store *st;
+/* One issuer with its service account: the install's default (LOY_GOOGLE_*, business_id 0) or a
+ * business's own (LOY_GOOGLE_DIR/<slug>/). */
+struct gid {
+	int64_t business_id;
+	char issuer_id[GW_ISSUER_ID_MAX + 1];
 	struct google_sa *sa;
 	struct gapi *api;
-	char issuer_id[GW_ISSUER_ID_MAX + 1];
+};
+
+struct gwallet {
+	struct store *st;
+	struct gid *def;  /* NULL: only businesses with their own issuer use Google Wallet */
+	struct gid **own; /* one per business with its own issuer */
+	size_t nown;
 	char base_url[CONF_STR_MAX];
 	char keys_url[CONF_STR_MAX];
 	pthread_mutex_t keys_lock; /* guards the three below */
@@ -25,8 +34,12 @@ struct gwallet {
 	int64_t keys_at;
 };
 
+/* The issuer the business's cards live under; NULL when it has none. */
+struct gid *gwallet_id(const struct gwallet *g, int64_t business_id);
+
 /* A card (or a business's class alone) as Google should show it. Strings live in the arena. */
 struct gcard {
+	const struct gid *id;
 	struct google_class cls;
 	struct gw_class_input class_in;
 	struct gw_location locations[GW_LOCATIONS_MAX];
