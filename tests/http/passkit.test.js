@@ -90,10 +90,10 @@ describe('Apple Wallet off', () => {
   test('customers carry walletLinks with a null Apple link', async () => {
     const r = await srv.anon().post('/api/v1/register', { name: 'Off', phone: newPhone(), consent: true });
     assert.equal(r.status, 201, r.text);
-    assert.deepEqual(r.body.walletLinks, { apple: null });
+    assert.deepEqual(r.body.walletLinks, { apple: null, google: null });
     const c = await createCustomer(owner);
-    assert.deepEqual(c.walletLinks, { apple: null });
-    assert.deepEqual((await owner.get(`/api/v1/customers/${c.id}`)).body.walletLinks, { apple: null });
+    assert.deepEqual(c.walletLinks, { apple: null, google: null });
+    assert.deepEqual((await owner.get(`/api/v1/customers/${c.id}`)).body.walletLinks, { apple: null, google: null });
     const list = await owner.get('/api/v1/customers');
     assert.ok(list.body.items.length >= 2 && list.body.items.every((i) => i.walletLinks.apple === null));
   });
