@@ -24,8 +24,6 @@ static const char sql_object_by_customer[] = "SELECT " OBJECT_COLS
 					     " FROM google_objects WHERE customer_id = $1";
 static const char sql_object_by_link[] = "SELECT " OBJECT_COLS
 					 " FROM google_objects WHERE link_token = $1";
-static const char sql_object_by_id[] = "SELECT " OBJECT_COLS
-				       " FROM google_objects WHERE object_id = $1";
 static const char sql_object_synced[] =
 	"UPDATE google_objects SET class_id = $2, content_hash = $3, balance_sent = $4, "
 	"patched_at = $5, last_error = NULL WHERE customer_id = $1";
@@ -145,12 +143,6 @@ enum loy_err store_google_object_by_link(struct store_tx *tx, const char *link_t
 	return object_one(tx, sql_object_by_link, P_TEXT(link_token), out);
 }
 
-enum loy_err store_google_object_by_id(struct store_tx *tx, const char *object_id,
-				       struct google_object *out)
-{
-	return object_one(tx, sql_object_by_id, P_TEXT(object_id), out);
-}
-
 enum loy_err store_google_object_synced(struct store_tx *tx, int64_t customer_id,
 					const char *class_id, const char *content_hash,
 					int64_t balance)
@@ -253,10 +245,14 @@ enum loy_err store_google_notified(struct store_tx *tx, int64_t customer_id)
 	return db_exec(tx->c, tx->a, sql_notified, p, 2, NULL);
 }
 
-enum loy_err store_google_prune(struct store_tx *tx, int64_t before)
+enum loy_err store_google_prune(struct store_tx *tx, int64_t before, int64_t *pruned)
 {
 	struct db_param p[] = { P_INT(before) };
-	return db_exec(tx->c, tx->a, sql_notifications_prune, p, 1, NULL);
+	struct db_rows r;
+	enum loy_err err = db_exec(tx->c, tx->a, sql_notifications_prune, p, 1, &r);
+	if (err == LOY_OK)
+		*pruned += r.affected;
+	return err;
 }
 
 static void read_message(const struct db_rows *r, int i, struct google_message *m)

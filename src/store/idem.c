@@ -62,7 +62,9 @@ enum loy_err store_prune(struct store_tx *tx, int64_t before, int64_t *pruned)
 		return err;
 	*pruned = r.affected;
 	err = db_exec(tx->c, tx->a, sql_prune_sessions, sessions, 1, &r);
-	if (err == LOY_OK)
-		*pruned += r.affected;
-	return err;
+	if (err != LOY_OK)
+		return err;
+	*pruned += r.affected;
+	/* Google's notification budget counts the last 24 h only. */
+	return store_google_prune(tx, before, pruned);
 }

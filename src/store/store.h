@@ -165,8 +165,9 @@ struct expiry_due {
 
 /* Customers with points whose last activity is older than their business's expirationDays. */
 enum loy_err store_expiry_due(struct store_tx *tx, int limit, struct expiry_due **rows, int *n);
-/* Deletes Idempotency-Key records created before `before` (orderId records stay forever) and
- * sessions expired before now. Sets *pruned to the rows deleted. */
+/* Deletes Idempotency-Key records created before `before` (orderId records stay forever),
+ * sessions expired before now and Google notification records before `before`. Sets *pruned to
+ * the rows deleted. */
 enum loy_err store_prune(struct store_tx *tx, int64_t before, int64_t *pruned);
 
 /* ---- idempotency ---- */
@@ -445,8 +446,6 @@ enum loy_err store_google_object_get(struct store_tx *tx, int64_t customer_id,
 				     struct google_object *out);
 enum loy_err store_google_object_by_link(struct store_tx *tx, const char *link_token,
 					 struct google_object *out);
-enum loy_err store_google_object_by_id(struct store_tx *tx, const char *object_id,
-				       struct google_object *out);
 /* Google now shows content_hash (balance included) in class_id: clears last_error. */
 enum loy_err store_google_object_synced(struct store_tx *tx, int64_t customer_id,
 					const char *class_id, const char *content_hash,
@@ -473,11 +472,12 @@ enum loy_err store_google_class_error(struct store_tx *tx, const struct google_c
 				      const char *error);
 
 /* The notification budget (Google: 3 notifying updates or messages per card per 24 h): how many
- * were sent since `since`; record one; forget those before `before`. */
+ * were sent since `since`; record one; forget those before `before` (adding to *pruned; called by
+ * store_prune). */
 enum loy_err store_google_notifications(struct store_tx *tx, int64_t customer_id, int64_t since,
 					int64_t *n);
 enum loy_err store_google_notified(struct store_tx *tx, int64_t customer_id);
-enum loy_err store_google_prune(struct store_tx *tx, int64_t before);
+enum loy_err store_google_prune(struct store_tx *tx, int64_t before, int64_t *pruned);
 
 struct google_message {
 	int64_t id, business_id, customer_id;
