@@ -6,7 +6,6 @@
  * received is read back from the JSON line it prints per request and its {"stats":true} answer.
  *
  * Needs node (make test installs it); without it the test reports itself skipped (exit 77). */
-#define _GNU_SOURCE /* pipe2 */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,29 +13,24 @@
 
 #include <cmocka.h>
 
-#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
 #include "base/rand.h"
 #include "base/timeutil.h"
 #include "crypto/devcerts.h"
+#include "fake_proc.h"
 #include "support.h"
 #include "wallet/apple/android_push.h"
 
 #define KEY "wp-test-key-5d2c8fb3e1e34dab"
 #define PTID "pass.dev.loy.demo"
-#define WAIT_MS 10000
 #define TOKEN_LEN 28
 #define MANY (ANDROID_PUSH_BATCH * (ANDROID_PUSH_CHUNK + 1)) /* one chunk and one more POST */
 #define LINE_MAX_ 65536
@@ -44,16 +38,8 @@
 /* ---- the fake as a child process ------------------------------------------------------------ */
 
 struct fake {
-	pid_t pid;
-	int in, out; /* its stdin, its stdout */
-	char origin[64];
+	struct fake_proc proc;
 	char url[96]; /* origin + /api/v1/push */
-	pthread_t reader;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	char *text; /* everything it printed */
-	size_t len, cap;
-	bool eof;
 };
 
 struct fake_stats {
@@ -67,75 +53,6 @@ static struct android_push *ap; /* the long-lived client, on main_fake */
 static int log_fd = -1;
 static char line[LINE_MAX_];
 
-static void *fake_reader(void *arg)
-{
-	struct fake *f = arg;
-	char chunk[4096];
-	ssize_t n;
-
-	for (;;) {
-		n = read(f->out, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		pthread_mutex_lock(&f->mu);
-		if (n <= 0) {
-			f->eof = true;
-			pthread_cond_broadcast(&f->cv);
-			pthread_mutex_unlock(&f->mu);
-			return NULL;
-		}
-		if (f->len + (size_t)n + 1 > f->cap) {
-			f->cap = (f->len + (size_t)n + 1) * 2;
-			f->text = realloc(f->text, f->cap);
-			if (!f->text)
-				abort();
-		}
-		memcpy(f->text + f->len, chunk, (size_t)n);
-		f->len += (size_t)n;
-		f->text[f->len] = '\0';
-		pthread_cond_broadcast(&f->cv);
-		pthread_mutex_unlock(&f->mu);
-	}
-}
-
-/* Waits until a whole line after offset `from` contains needle; copies it into out (cap bytes).
- * Returns false after WAIT_MS. */
-static bool fake_wait_line(struct fake *f, size_t from, const char *needle, char *out, size_t cap)
-{
-	struct timespec until;
-	bool found = false;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += WAIT_MS / 1000;
-	pthread_mutex_lock(&f->mu);
-	for (;;) {
-		const char *hit = f->text && from < f->len ? strstr(f->text + from, needle) : NULL;
-		const char *start, *end;
-
-		if (hit && (end = strchr(hit, '\n'))) {
-			for (start = hit; start > f->text + from && start[-1] != '\n'; start--)
-				;
-			snprintf(out, cap, "%.*s", (int)(end - start), start);
-			found = true;
-			break;
-		}
-		if (f->eof || pthread_cond_timedwait(&f->cv, &f->mu, &until) == ETIMEDOUT)
-			break;
-	}
-	pthread_mutex_unlock(&f->mu);
-	return found;
-}
-
-static size_t fake_mark(struct fake *f)
-{
-	size_t n;
-
-	pthread_mutex_lock(&f->mu);
-	n = f->len;
-	pthread_mutex_unlock(&f->mu);
-	return n;
-}
-
 /* Starts node tests/fakes/walletpasses.js on a free port with extra arguments (NULL-terminated,
  * or NULL). */
 static int fake_spawn(struct fake *f, const char *const *extra)
@@ -145,82 +62,29 @@ static int fake_spawn(struct fake *f, const char *const *extra)
 				 "--key",     in(dir, "localhost.key"),
 				 "--api-key", KEY,
 				 "--port",    "0" };
-	int to_child[2], from_child[2], argc = 10;
-	const char *p;
+	int argc = 10;
 
 	while (extra && *extra && argc < 15)
 		argv[argc++] = *extra++;
-	memset(f, 0, sizeof(*f));
-	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->cv, NULL);
-	if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0)
+	if (fake_proc_start(&f->proc, argv) != 0)
 		return -1;
-	f->pid = fork();
-	if (f->pid < 0)
-		return -1;
-	if (f->pid == 0) {
-		/* A failed assertion skips fake_stop: the fake must not outlive the test. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(to_child[0], 0);
-		dup2(from_child[1], 1);
-		execvp("node", (char *const *)argv);
-		_exit(127);
-	}
-	close(to_child[0]);
-	close(from_child[1]);
-	f->in = to_child[1];
-	f->out = from_child[0];
-	if (pthread_create(&f->reader, NULL, fake_reader, f) != 0)
-		return -1;
-	if (!fake_wait_line(f, 0, "listening https://127.0.0.1:", line, sizeof(line)))
-		return -1;
-	p = strrchr(line, ':');
-	snprintf(f->origin, sizeof(f->origin), "https://127.0.0.1:%d",
-		 (int)strtol(p + 1, NULL, 10));
-	snprintf(f->url, sizeof(f->url), "%s/api/v1/push", f->origin);
+	snprintf(f->url, sizeof(f->url), "%s/api/v1/push", f->proc.origin);
 	return 0;
-}
-
-static void fake_stop(struct fake *f)
-{
-	if (f->pid <= 0)
-		return;
-	close(f->in);
-	kill(f->pid, SIGTERM);
-	waitpid(f->pid, NULL, 0);
-	pthread_join(f->reader, NULL);
-	close(f->out);
-	free(f->text);
-	pthread_mutex_destroy(&f->mu);
-	pthread_cond_destroy(&f->cv);
-	f->pid = 0;
-}
-
-static long field(const char *l, const char *name)
-{
-	char key[64];
-	const char *p;
-
-	snprintf(key, sizeof(key), "\"%s\":", name);
-	p = strstr(l, key);
-	return p ? strtol(p + strlen(key), NULL, 10) : -1;
 }
 
 /* Sends a control line (NULL: none), then {"stats":true}, and waits for the answer: the fake
  * handles its stdin in order, so the control line has taken effect when the answer comes. */
 static void fake_control(struct fake *f, const char *json, struct fake_stats *st)
 {
-	size_t from = fake_mark(f);
+	size_t from = fake_proc_mark(&f->proc);
 
-	if (json) {
-		assert_int_equal(write(f->in, json, strlen(json)), (ssize_t)strlen(json));
-		assert_int_equal(write(f->in, "\n", 1), 1);
-	}
-	assert_int_equal(write(f->in, "{\"stats\":true}\n", 15), 15);
-	assert_true(fake_wait_line(f, from, "{\"stats\":", line, sizeof(line)));
+	if (json)
+		fake_proc_send(&f->proc, json);
+	fake_proc_send(&f->proc, "{\"stats\":true}");
+	assert_true(fake_proc_wait_line(&f->proc, from, "{\"stats\":", line, sizeof(line)));
 	if (st) {
-		st->connections = field(line, "connections");
-		st->requests = field(line, "requests");
+		st->connections = fake_proc_field(line, "connections");
+		st->requests = fake_proc_field(line, "requests");
 	}
 }
 
@@ -328,7 +192,7 @@ static int group_teardown(void **state)
 
 	(void)state;
 	android_push_close(ap);
-	fake_stop(&main_fake);
+	fake_proc_stop(&main_fake.proc);
 	log_set_fd(1);
 	if (log_fd >= 0)
 		close(log_fd);
@@ -346,7 +210,7 @@ static void test_push_ok(void **state)
 	const char *tokens[3] = { a, b, "q\"uote\\d" };
 	struct android_push_result res[3];
 	char want[256];
-	size_t from = fake_mark(&main_fake), i;
+	size_t from = fake_proc_mark(&main_fake.proc), i;
 
 	(void)state;
 	new_token(a);
@@ -357,7 +221,7 @@ static void test_push_ok(void **state)
 		assert_int_equal(res[i].retry_after_s, 0);
 	}
 	snprintf(want, sizeof(want), "\"tokens\":[\"%s\",\"%s\",\"q\\\"uote\\\\d\"]", a, b);
-	assert_true(fake_wait_line(&main_fake, from, want, line, sizeof(line)));
+	assert_true(fake_proc_wait_line(&main_fake.proc, from, want, line, sizeof(line)));
 	assert_non_null(strstr(line, "\"httpVersion\":\"2.0\""));
 	assert_non_null(strstr(line, "\"method\":\"POST\""));
 	assert_non_null(strstr(line, "\"path\":\"/api/v1/push\""));
@@ -451,7 +315,7 @@ static void test_plain_200(void **state)
 	for (i = 0; i < 3; i++)
 		expect(&res[i], ANDROID_PUSH_DONE, 200, "");
 	android_push_close(a);
-	fake_stop(&plain);
+	fake_proc_stop(&plain.proc);
 }
 
 /* 429: the batch is RETRY with Retry-After; the chunk's other POSTs were answered, the next chunk
@@ -587,7 +451,7 @@ static void test_other_4xx_failed(void **state)
 
 	(void)state;
 	tokens_new(store, ptrs, ANDROID_PUSH_BATCH);
-	snprintf(url, sizeof(url), "%s/api/v1/pushes", main_fake.origin);
+	snprintf(url, sizeof(url), "%s/api/v1/pushes", main_fake.proc.origin);
 	cfg.url = url;
 	assert_int_equal(android_push_open(&cfg, &a), LOY_OK);
 	send_ok(a, ptrs, 2, res);
@@ -603,7 +467,7 @@ static void test_other_4xx_failed(void **state)
 	expect(&res[0], ANDROID_PUSH_FAILED, 413, "too many pushTokens: 50 > 10");
 	expect(&res[ANDROID_PUSH_BATCH - 1], ANDROID_PUSH_FAILED, 413, NULL);
 	android_push_close(a);
-	fake_stop(&small);
+	fake_proc_stop(&small.proc);
 }
 
 /* A POST with no answer is RETRY (Timeout) once the call's timeout passes. */
@@ -682,13 +546,13 @@ static void test_malformed_tokens(void **state)
 	memset(at_max, 'a', ANDROID_PUSH_TOKEN_MAX);
 	memset(over, 'b', ANDROID_PUSH_TOKEN_MAX + 1);
 	before = requests_so_far(&main_fake);
-	from = fake_mark(&main_fake);
+	from = fake_proc_mark(&main_fake.proc);
 	send_ok(ap, tokens, 7, res);
 	for (i = 0; i < 6; i++)
 		expect(&res[i], ANDROID_PUSH_UNREGISTERED, 0, "malformed push token (not sent)");
 	expect(&res[6], ANDROID_PUSH_DONE, 200, "");
 	snprintf(want, sizeof(want), "\"tokens\":[\"%s\"]", good);
-	assert_true(fake_wait_line(&main_fake, from, want, line, sizeof(line)));
+	assert_true(fake_proc_wait_line(&main_fake.proc, from, want, line, sizeof(line)));
 	assert_int_equal(requests_so_far(&main_fake) - before, 1);
 
 	tokens[0] = at_max;

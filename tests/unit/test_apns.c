@@ -6,7 +6,6 @@
  * connections and concurrent streams.
  *
  * Needs node (make test installs it); without it the test reports itself skipped (exit 77). */
-#define _GNU_SOURCE /* pipe2 */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,18 +13,13 @@
 
 #include <cmocka.h>
 
-#include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "base/log.h"
@@ -33,173 +27,35 @@
 #include "base/timeutil.h"
 #include "crypto/devcerts.h"
 #include "crypto/signer.h"
+#include "fake_proc.h"
 #include "support.h"
 #include "wallet/apple/apns.h"
 
 #define TOPIC "pass.dev.loy.demo"
-#define WAIT_MS 10000
 #define MANY 300
 
 /* ---- the fake as a child process ------------------------------------------------------------ */
 
-struct fake {
-	pid_t pid;
-	int in;	 /* its stdin */
-	int out; /* its stdout */
-	int port;
-	char url[64];
-	pthread_t reader;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	char *text; /* everything it printed */
-	size_t len, cap;
-	bool eof;
-};
-
 static char dir[64];   /* development certificates, the log */
 static char other[80]; /* a second set, from another root CA */
 static char fake_js[512];
-static struct fake main_fake;
+static struct fake_proc main_fake;
 static struct signer *signer;
 static struct apns *apns; /* the long-lived client, on main_fake */
 static int log_fd = -1;
 
-static void *fake_reader(void *arg)
-{
-	struct fake *f = arg;
-	char chunk[4096];
-	ssize_t n;
-
-	for (;;) {
-		n = read(f->out, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		pthread_mutex_lock(&f->mu);
-		if (n <= 0) {
-			f->eof = true;
-			pthread_cond_broadcast(&f->cv);
-			pthread_mutex_unlock(&f->mu);
-			return NULL;
-		}
-		if (f->len + (size_t)n + 1 > f->cap) {
-			f->cap = (f->len + (size_t)n + 1) * 2;
-			f->text = realloc(f->text, f->cap);
-			if (!f->text)
-				abort();
-		}
-		memcpy(f->text + f->len, chunk, (size_t)n);
-		f->len += (size_t)n;
-		f->text[f->len] = '\0';
-		pthread_cond_broadcast(&f->cv);
-		pthread_mutex_unlock(&f->mu);
-	}
-}
-
-/* Waits until a whole line after offset `from` contains needle; copies that line into line.
- * Returns false after WAIT_MS. */
-static bool fake_wait_line(struct fake *f, size_t from, const char *needle, char *line, size_t cap)
-{
-	struct timespec until;
-	bool found = false;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += WAIT_MS / 1000;
-	pthread_mutex_lock(&f->mu);
-	for (;;) {
-		const char *hit = f->text && from < f->len ? strstr(f->text + from, needle) : NULL;
-		const char *start, *end;
-
-		if (hit && (end = strchr(hit, '\n'))) {
-			for (start = hit; start > f->text + from && start[-1] != '\n'; start--)
-				;
-			snprintf(line, cap, "%.*s", (int)(end - start), start);
-			found = true;
-			break;
-		}
-		if (f->eof || pthread_cond_timedwait(&f->cv, &f->mu, &until) == ETIMEDOUT)
-			break;
-	}
-	pthread_mutex_unlock(&f->mu);
-	return found;
-}
-
-static size_t fake_mark(struct fake *f)
-{
-	size_t n;
-
-	pthread_mutex_lock(&f->mu);
-	n = f->len;
-	pthread_mutex_unlock(&f->mu);
-	return n;
-}
-
 /* Starts node tests/fakes/apns.js with the given certificates, on a free port, and extra
  * arguments (NULL-terminated, or NULL). */
-static int fake_spawn(struct fake *f, const char *ca, const char *cert, const char *key,
+static int fake_spawn(struct fake_proc *f, const char *ca, const char *cert, const char *key,
 		      const char *const *extra)
 {
 	const char *argv[16] = { "node", fake_js, "--ca", ca,	    "--cert",
 				 cert,	 "--key", key,	  "--port", "0" };
-	int to_child[2], from_child[2], argc = 10;
-	char line[256];
-	const char *p;
+	int argc = 10;
 
 	while (extra && *extra && argc < 15)
 		argv[argc++] = *extra++;
-
-	memset(f, 0, sizeof(*f));
-	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->cv, NULL);
-	if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0)
-		return -1;
-	f->pid = fork();
-	if (f->pid < 0)
-		return -1;
-	if (f->pid == 0) {
-		/* A failed assertion skips fake_stop: the fake must not outlive the test. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(to_child[0], 0);
-		dup2(from_child[1], 1);
-		execvp("node", (char *const *)argv);
-		_exit(127);
-	}
-	close(to_child[0]);
-	close(from_child[1]);
-	f->in = to_child[1];
-	f->out = from_child[0];
-	if (pthread_create(&f->reader, NULL, fake_reader, f) != 0)
-		return -1;
-	if (!fake_wait_line(f, 0, "listening https://127.0.0.1:", line, sizeof(line)))
-		return -1;
-	p = strrchr(line, ':');
-	f->port = (int)strtol(p + 1, NULL, 10);
-	snprintf(f->url, sizeof(f->url), "https://127.0.0.1:%d", f->port);
-	return f->port > 0 ? 0 : -1;
-}
-
-static void fake_stop(struct fake *f)
-{
-	if (f->pid <= 0)
-		return;
-	close(f->in);
-	kill(f->pid, SIGTERM);
-	waitpid(f->pid, NULL, 0);
-	pthread_join(f->reader, NULL);
-	close(f->out);
-	free(f->text);
-	pthread_mutex_destroy(&f->mu);
-	pthread_cond_destroy(&f->cv);
-	f->pid = 0;
-}
-
-static long field(const char *line, const char *name)
-{
-	char key[64];
-	const char *p;
-
-	snprintf(key, sizeof(key), "\"%s\":", name);
-	p = strstr(line, key);
-	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+	return fake_proc_start(f, argv);
 }
 
 struct fake_stats {
@@ -208,24 +64,19 @@ struct fake_stats {
 
 /* Sends a control line (NULL: none), then {"stats":true}, and waits for the stats answer: the fake
  * handles its stdin in order, so the control line has taken effect when the answer comes. */
-static void fake_control(struct fake *f, const char *json, struct fake_stats *st)
+static void fake_control(struct fake_proc *f, const char *json, struct fake_stats *st)
 {
 	char line[4096];
-	size_t from = fake_mark(f);
-	ssize_t n;
+	size_t from = fake_proc_mark(f);
 
-	if (json) {
-		n = write(f->in, json, strlen(json));
-		assert_int_equal(n, (ssize_t)strlen(json));
-		assert_int_equal(write(f->in, "\n", 1), 1);
-	}
-	n = write(f->in, "{\"stats\":true}\n", 15);
-	assert_int_equal(n, 15);
-	assert_true(fake_wait_line(f, from, "{\"stats\":", line, sizeof(line)));
+	if (json)
+		fake_proc_send(f, json);
+	fake_proc_send(f, "{\"stats\":true}");
+	assert_true(fake_proc_wait_line(f, from, "{\"stats\":", line, sizeof(line)));
 	if (st) {
-		st->connections = field(line, "connections");
-		st->max_streams = field(line, "maxConcurrentStreams");
-		st->streams = field(line, "streams");
+		st->connections = fake_proc_field(line, "connections");
+		st->max_streams = fake_proc_field(line, "maxConcurrentStreams");
+		st->streams = fake_proc_field(line, "streams");
 		st->tls_errors_len = strstr(line, "\"tlsErrors\":[]") ? 0 : 1;
 	}
 }
@@ -237,9 +88,9 @@ static void new_token(char out[APNS_TOKEN_LEN + 1])
 	rand_hex(out, APNS_TOKEN_LEN / 2);
 }
 
-static struct apns_config config_for(const struct fake *f)
+static struct apns_config config_for(const struct fake_proc *f)
 {
-	return (struct apns_config){ .url = f->url, .ca_file = in(dir, "ca.pem") };
+	return (struct apns_config){ .url = f->origin, .ca_file = in(dir, "ca.pem") };
 }
 
 static bool log_contains(const char *needle)
@@ -306,7 +157,7 @@ static int group_teardown(void **state)
 
 	(void)state;
 	apns_close(apns);
-	fake_stop(&main_fake);
+	fake_proc_stop(&main_fake);
 	signer_close(signer);
 	log_set_fd(1);
 	if (log_fd >= 0)
@@ -323,7 +174,7 @@ static void test_push_ok(void **state)
 {
 	char token[APNS_TOKEN_LEN + 1], line[4096], want[128];
 	struct apns_result res;
-	size_t from = fake_mark(&main_fake);
+	size_t from = fake_proc_mark(&main_fake);
 
 	(void)state;
 	new_token(token);
@@ -333,7 +184,7 @@ static void test_push_ok(void **state)
 	assert_string_equal(res.reason, "");
 	assert_int_equal(strlen(res.apns_id), 36); /* the fake's UUID, echoed to the admin panel */
 	snprintf(want, sizeof(want), "\"path\":\"/3/device/%s\"", token);
-	assert_true(fake_wait_line(&main_fake, from, want, line, sizeof(line)));
+	assert_true(fake_proc_wait_line(&main_fake, from, want, line, sizeof(line)));
 	assert_non_null(strstr(line, "\"method\":\"POST\""));
 	assert_non_null(strstr(line, "\"topic\":\"" TOPIC "\""));
 	assert_non_null(strstr(line, "\"bytes\":2,"));
@@ -651,7 +502,7 @@ static void test_stall_times_out(void **state)
  * why. Nothing reaches the server's HTTP/2 layer, and the batch gives up at once. */
 static void test_untrusted_server_cert(void **state)
 {
-	struct fake bad;
+	struct fake_proc bad;
 	struct apns_config cfg;
 	char t[5][APNS_TOKEN_LEN + 1];
 	const char *tokens[5];
@@ -685,7 +536,7 @@ static void test_untrusted_server_cert(void **state)
 	fake_control(&bad, NULL, &st);
 	assert_int_equal(st.streams, 0);
 	apns_close(a);
-	fake_stop(&bad);
+	fake_proc_stop(&bad);
 }
 
 /* Nothing listens: RETRY with the reason, quickly. */
@@ -768,7 +619,7 @@ static void test_low_server_stream_limit(void **state)
 	static char tokens[200][APNS_TOKEN_LEN + 1];
 	const char *ptrs[200];
 	struct apns_result res[200];
-	struct fake narrow;
+	struct fake_proc narrow;
 	struct apns_config cfg;
 	struct fake_stats st;
 	struct apns *a = NULL;
@@ -793,7 +644,7 @@ static void test_low_server_stream_limit(void **state)
 	print_message("    server limit 8: %ld connection, %ld streams at once\n", st.connections,
 		      st.max_streams);
 	apns_close(a);
-	fake_stop(&narrow);
+	fake_proc_stop(&narrow);
 }
 
 static void test_config_refused(void **state)
@@ -812,7 +663,7 @@ static void test_config_refused(void **state)
 	assert_int_equal(apns_open(&cfg, signer, &a), LOY_EINVALID);
 	cfg.url = "https://127.0.0.1:1/path";
 	assert_int_equal(apns_open(&cfg, signer, &a), LOY_EINVALID);
-	cfg.url = main_fake.url;
+	cfg.url = main_fake.origin;
 	cfg.push_type = "voip";
 	assert_int_equal(apns_open(&cfg, signer, &a), LOY_EINVALID);
 	cfg.push_type = NULL;
@@ -827,7 +678,7 @@ static void test_background_push_type(void **state)
 	char t[APNS_TOKEN_LEN + 1], line[4096], want[128];
 	struct apns_result res;
 	struct apns *a = NULL;
-	size_t from = fake_mark(&main_fake);
+	size_t from = fake_proc_mark(&main_fake);
 
 	(void)state;
 	cfg.push_type = "background";
@@ -836,7 +687,7 @@ static void test_background_push_type(void **state)
 	push_one(a, t, &res);
 	assert_int_equal(res.status, APNS_DONE);
 	snprintf(want, sizeof(want), "\"path\":\"/3/device/%s\"", t);
-	assert_true(fake_wait_line(&main_fake, from, want, line, sizeof(line)));
+	assert_true(fake_proc_wait_line(&main_fake, from, want, line, sizeof(line)));
 	assert_non_null(strstr(line, "\"pushType\":\"background\""));
 	assert_non_null(strstr(line, "\"priority\":\"5\""));
 	apns_close(a);

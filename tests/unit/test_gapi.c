@@ -8,7 +8,7 @@
  *
  * Needs node and openssl (make test installs them); without node the test reports itself skipped
  * (exit 77). */
-#define _GNU_SOURCE /* pipe2 */
+#define _GNU_SOURCE /* asprintf, strptime, timegm, strcasestr */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,17 +16,13 @@
 
 #include <cmocka.h>
 
-#include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,29 +30,20 @@
 #include "base/timeutil.h"
 #include "crypto/devcerts.h"
 #include "crypto/google_sa.h"
+#include "fake_proc.h"
 #include "support.h"
 #include "wallet/google/gapi.h"
 
 #define ISSUER "3388000000012345678"
 #define EMAIL "loy-wallet@loy-test.iam.gserviceaccount.com"
-#define WAIT_MS 10000
 #define API "/walletobjects/v1"
 #define LIST_CLASSES API "/loyaltyClass?issuerId=" ISSUER
 
 /* ---- the fake as a child process ------------------------------------------------------------ */
 
 struct fake {
-	pid_t pid;
-	int in;	 /* its stdin */
-	int out; /* its stdout */
-	char url[64];
+	struct fake_proc proc; /* proc.origin is the API's URL */
 	char token_uri[80];
-	pthread_t reader;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	char *text; /* everything it printed */
-	size_t len, cap;
-	bool eof;
 };
 
 static char dir[64];
@@ -64,86 +51,6 @@ static char fake_js[512];
 static struct fake main_fake;
 static struct google_sa *sa; /* the account the fakes know, token_uri on main_fake */
 static int log_fd = -1;
-
-static void *fake_reader(void *arg)
-{
-	struct fake *f = arg;
-	char chunk[8192];
-	ssize_t n;
-
-	for (;;) {
-		n = read(f->out, chunk, sizeof(chunk));
-		if (n < 0 && errno == EINTR)
-			continue;
-		pthread_mutex_lock(&f->mu);
-		if (n <= 0) {
-			f->eof = true;
-			pthread_cond_broadcast(&f->cv);
-			pthread_mutex_unlock(&f->mu);
-			return NULL;
-		}
-		if (f->len + (size_t)n + 1 > f->cap) {
-			f->cap = (f->len + (size_t)n + 1) * 2;
-			f->text = realloc(f->text, f->cap);
-			if (!f->text)
-				abort();
-		}
-		memcpy(f->text + f->len, chunk, (size_t)n);
-		f->len += (size_t)n;
-		f->text[f->len] = '\0';
-		pthread_cond_broadcast(&f->cv);
-		pthread_mutex_unlock(&f->mu);
-	}
-}
-
-/* Waits until a whole line after offset `from` contains needle; copies it into line. */
-static bool fake_wait_line(struct fake *f, size_t from, const char *needle, char *line, size_t cap)
-{
-	struct timespec until;
-	bool found = false;
-
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += WAIT_MS / 1000;
-	pthread_mutex_lock(&f->mu);
-	for (;;) {
-		const char *hit = f->text && from < f->len ? strstr(f->text + from, needle) : NULL;
-		const char *start, *end;
-
-		if (hit && (end = strchr(hit, '\n'))) {
-			for (start = hit; start > f->text + from && start[-1] != '\n'; start--)
-				;
-			snprintf(line, cap, "%.*s", (int)(end - start), start);
-			found = true;
-			break;
-		}
-		if (f->eof || pthread_cond_timedwait(&f->cv, &f->mu, &until) == ETIMEDOUT)
-			break;
-	}
-	pthread_mutex_unlock(&f->mu);
-	return found;
-}
-
-static size_t fake_mark(struct fake *f)
-{
-	size_t n;
-
-	pthread_mutex_lock(&f->mu);
-	n = f->len;
-	pthread_mutex_unlock(&f->mu);
-	return n;
-}
-
-/* The request lines printed after `from` (a copy, the caller frees it). */
-static char *fake_since(struct fake *f, size_t from)
-{
-	char *s;
-
-	pthread_mutex_lock(&f->mu);
-	s = strndup(f->text ? f->text + from : "", f->len - from);
-	pthread_mutex_unlock(&f->mu);
-	assert_non_null(s);
-	return s;
-}
 
 /* Starts node tests/fakes/google.js for our key file over HTTPS, with extra arguments
  * (NULL-terminated, or NULL). */
@@ -155,55 +62,19 @@ static int fake_spawn(struct fake *f, const char *const *extra)
 				 "--tls-cert",	in(dir, "localhost.pem"),
 				 "--tls-key",	in(dir, "localhost.key"),
 				 "--port",	"0" };
-	int to_child[2], from_child[2], argc = 12;
+	int argc = 12;
 	char line[256];
 
 	while (extra && *extra && argc < 23)
 		argv[argc++] = *extra++;
-	memset(f, 0, sizeof(*f));
-	pthread_mutex_init(&f->mu, NULL);
-	pthread_cond_init(&f->cv, NULL);
-	if (pipe2(to_child, O_CLOEXEC) != 0 || pipe2(from_child, O_CLOEXEC) != 0)
+	if (fake_proc_start(&f->proc, argv) != 0)
 		return -1;
-	f->pid = fork();
-	if (f->pid < 0)
+	if (!fake_proc_wait_line(&f->proc, 0, "token_uri ", line, sizeof(line))) {
+		fake_proc_stop(&f->proc);
 		return -1;
-	if (f->pid == 0) {
-		/* A failed assertion skips fake_stop: the fake must not outlive the test. */
-		prctl(PR_SET_PDEATHSIG, SIGTERM);
-		dup2(to_child[0], 0);
-		dup2(from_child[1], 1);
-		execvp("node", (char *const *)argv);
-		_exit(127);
 	}
-	close(to_child[0]);
-	close(from_child[1]);
-	f->in = to_child[1];
-	f->out = from_child[0];
-	if (pthread_create(&f->reader, NULL, fake_reader, f) != 0)
-		return -1;
-	if (!fake_wait_line(f, 0, "listening https://127.0.0.1:", line, sizeof(line)))
-		return -1;
-	snprintf(f->url, sizeof(f->url), "%s", strchr(line, ' ') + 1);
-	if (!fake_wait_line(f, 0, "token_uri ", line, sizeof(line)))
-		return -1;
 	snprintf(f->token_uri, sizeof(f->token_uri), "%s", strchr(line, ' ') + 1);
 	return 0;
-}
-
-static void fake_stop(struct fake *f)
-{
-	if (f->pid <= 0)
-		return;
-	close(f->in);
-	kill(f->pid, SIGTERM);
-	waitpid(f->pid, NULL, 0);
-	pthread_join(f->reader, NULL);
-	close(f->out);
-	free(f->text);
-	pthread_mutex_destroy(&f->mu);
-	pthread_cond_destroy(&f->cv);
-	f->pid = 0;
 }
 
 struct fake_stats {
@@ -223,17 +94,13 @@ static long stat_of(json_t *st, const char *key)
 static void fake_control(struct fake *f, const char *json, struct fake_stats *out)
 {
 	char line[8192];
-	size_t from = fake_mark(f);
+	size_t from = fake_proc_mark(&f->proc);
 	json_t *doc, *st;
-	ssize_t n;
 
-	if (json) {
-		n = write(f->in, json, strlen(json));
-		assert_int_equal(n, (ssize_t)strlen(json));
-		assert_int_equal(write(f->in, "\n", 1), 1);
-	}
-	assert_int_equal(write(f->in, "{\"stats\":true}\n", 15), 15);
-	assert_true(fake_wait_line(f, from, "{\"stats\":", line, sizeof(line)));
+	if (json)
+		fake_proc_send(&f->proc, json);
+	fake_proc_send(&f->proc, "{\"stats\":true}");
+	assert_true(fake_proc_wait_line(&f->proc, from, "{\"stats\":", line, sizeof(line)));
 	if (!out)
 		return;
 	doc = json_loads(line, 0, NULL);
@@ -297,7 +164,7 @@ static struct google_sa *load_sa(const char *key_pem, const char *token_uri)
 
 static struct gapi_config config(void)
 {
-	return (struct gapi_config){ .api_url = main_fake.url,
+	return (struct gapi_config){ .api_url = main_fake.proc.origin,
 				     .ca_file = in(dir, "ca.pem"),
 				     .timeout_ms = 5000,
 				     .rate_per_s = 10 };
@@ -481,7 +348,7 @@ static int group_teardown(void **state)
 
 	(void)state;
 	google_sa_close(sa);
-	fake_stop(&main_fake);
+	fake_proc_stop(&main_fake.proc);
 	log_set_fd(1);
 	if (log_fd >= 0)
 		close(log_fd);
@@ -545,7 +412,7 @@ static void test_token_expiry_refetch(void **state)
 	{
 		struct google_sa *account = load_sa(in(dir, "sa.key"), f.token_uri);
 
-		cfg.api_url = f.url;
+		cfg.api_url = f.proc.origin;
 		g = open_gapi(&cfg, account);
 		expect(g, "GET", LIST_CLASSES, NULL, GAPI_OK, 200);
 		expect(g, "GET", LIST_CLASSES, NULL, GAPI_OK, 200);
@@ -563,7 +430,7 @@ static void test_token_expiry_refetch(void **state)
 		gapi_close(g);
 		google_sa_close(account);
 	}
-	fake_stop(&f);
+	fake_proc_stop(&f.proc);
 }
 
 /* A 401 drops the token, a new one is fetched and the call is sent once more: the caller sees
@@ -580,13 +447,13 @@ static void test_401_once_refreshes_and_replays(void **state)
 	(void)state;
 	expect(g, "GET", LIST_CLASSES, NULL, GAPI_OK, 200);
 	reset(&main_fake);
-	from = fake_mark(&main_fake);
+	from = fake_proc_mark(&main_fake.proc);
 	mode("{\"mode\":\"unauthenticated\",\"opts\":{\"count\":1}}");
 	expect(g, "GET", LIST_CLASSES, NULL, GAPI_OK, 200);
 	fake_control(&main_fake, NULL, &fs);
 	assert_int_equal(fs.api_calls, 2);
 	assert_int_equal(fs.tokens_issued, 1);
-	lines = fake_since(&main_fake, from);
+	lines = fake_proc_since(&main_fake.proc, from);
 	assert_int_equal(count_lines(lines, "\"status\":401"), 1);
 	free(lines);
 	gapi_stats(g, &st);
@@ -875,12 +742,12 @@ static void test_rate_limit(void **state)
 	cfg.rate_per_s = 0; /* the default */
 	g = open_gapi(&cfg, sa);
 	reset(&main_fake);
-	from = fake_mark(&main_fake);
+	from = fake_proc_mark(&main_fake.proc);
 	start = time_mono_ms();
 	assert_int_equal(run_workers(g, w, 4, RATE_CALLS / 4), RATE_CALLS);
 	took = time_mono_ms() - start;
 	fake_control(&main_fake, NULL, NULL);
-	lines = fake_since(&main_fake, from);
+	lines = fake_proc_since(&main_fake.proc, from);
 	for (p = lines; (p = strstr(p, "{\"time\":\"")) && n < sizeof(times) / sizeof(times[0]);
 	     p++)
 		times[n++] = iso_ms(p + 9);
@@ -993,11 +860,11 @@ static void test_config_refused(void **state)
 	assert_int_equal(gapi_open(&cfg, sa, &g), LOY_OK);
 	gapi_close(g);
 	/* A trailing '/' is dropped: paths start with one. */
-	cfg.api_url = main_fake.url;
+	cfg.api_url = main_fake.proc.origin;
 	{
 		char with_slash[80];
 
-		snprintf(with_slash, sizeof(with_slash), "%s/", main_fake.url);
+		snprintf(with_slash, sizeof(with_slash), "%s/", main_fake.proc.origin);
 		cfg.api_url = with_slash;
 		g = open_gapi(&cfg, sa);
 		expect(g, "GET", LIST_CLASSES, NULL, GAPI_OK, 200);
