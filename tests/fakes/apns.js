@@ -14,8 +14,10 @@
 import http2 from 'node:http2';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import readline from 'node:readline';
-import { pathToFileURL } from 'node:url';
+import { makeWaiters } from './lib/waiters.js';
+import { okMode, spend, releaseHeld, dropHeld, cancelHeld } from './lib/modes.js';
+import { listen, keepBody, tell } from './lib/server.js';
+import { argsOrExit, printJson, trimRecords, serveControl, runIfMain } from './lib/cli.js';
 
 // Every reason string Apple documents, with its status ("Handling notification responses from APNs").
 export const REASONS = Object.freeze({
@@ -162,13 +164,16 @@ export async function startFakeApns({
   const pushes = [];
   const held = new Set(); // stalled { rec, stream }
   const sessions = new Set();
-  const waiters = new Set();
+  const { notify, waitFor } = makeWaiters('fake APNs', () => [pushes]);
   let seq = 0;
   let connSeq = 0;
-  let mode = { name: 'ok', opts: {}, setAt: Date.now(), remaining: Infinity, tokens: null };
+  let mode = freshMode();
   let st = freshStats();
   let stopping = false;
 
+  function freshMode() {
+    return okMode({ setAt: Date.now(), tokens: null });
+  }
   function freshStats() {
     return {
       connections: 0, // TLS connections that reached HTTP/2 with an accepted client certificate
@@ -297,21 +302,13 @@ export async function startFakeApns({
     pushes.push(rec);
     notify();
 
-    const chunks = [];
-    let kept = 0;
-    stream.on('data', (c) => {
-      rec.bodyBytes += c.length;
-      if (kept <= maxPayload) {
-        chunks.push(c);
-        kept += c.length;
-      }
-    });
+    const chunks = keepBody(stream, rec, maxPayload);
     stream.on('close', () => {
       sess.open -= 1;
       st.inFlight -= 1;
       if (rec.answeredAt == null) {
         rec.cancelled = stream.rstCode ?? null;
-        for (const h of held) if (h.rec === rec) held.delete(h);
+        dropHeld(held, rec);
         notify();
       }
     });
@@ -397,10 +394,7 @@ export async function startFakeApns({
   }
 
   function consumeMode() {
-    if (mode.remaining !== Infinity) {
-      mode.remaining -= 1;
-      if (mode.remaining <= 0) mode = { name: 'ok', opts: {}, setAt: Date.now(), remaining: Infinity, tokens: null };
-    }
+    if (spend(mode)) mode = freshMode();
   }
 
   function dispatch(rec, stream) {
@@ -449,13 +443,7 @@ export async function startFakeApns({
     } catch {
       // stream went away meanwhile; the record keeps what we meant to answer
     }
-    if (onPush) {
-      try {
-        onPush(rec);
-      } catch {
-        // a listener's fault is not the fake's
-      }
-    }
+    tell(onPush, rec);
     notify();
   }
 
@@ -467,10 +455,6 @@ export async function startFakeApns({
     } catch {
       // already closing
     }
-  }
-
-  function notify() {
-    for (const w of waiters) w();
   }
 
   function setMode(name, opts = {}) {
@@ -489,52 +473,10 @@ export async function startFakeApns({
     };
     if (name === 'unregistered' && mode.opts.timestamp == null) mode.opts.timestamp = mode.setAt;
     // release what was stalled: each held stream is answered under the new mode
-    const release = [...held];
-    held.clear();
-    for (const { rec, stream } of release) {
-      rec.stalled = false;
-      dispatch(rec, stream);
-    }
+    releaseHeld(held, ({ rec, stream }) => dispatch(rec, stream));
   }
 
-  function waitFor(pred, timeoutMs = 5000) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        let v;
-        try {
-          v = pred(pushes);
-        } catch (e) {
-          cleanup();
-          reject(e);
-          return;
-        }
-        if (v) {
-          cleanup();
-          resolve(v);
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`fake APNs: condition not met within ${timeoutMs} ms (${pushes.length} requests recorded)`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      waiters.add(check);
-      check();
-    });
-  }
-
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const actualPort = server.address().port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const { port: actualPort, urlHost } = await listen(server, port, host);
 
   return {
     url: `https://${urlHost}:${actualPort}`,
@@ -578,15 +520,10 @@ export async function startFakeApns({
     async stop() {
       if (stopping) return;
       stopping = true;
-      for (const { rec, stream } of held) {
+      cancelHeld(held, ({ rec, stream }) => {
         rec.reason = 'stopped';
-        try {
-          stream.close(http2.constants.NGHTTP2_CANCEL);
-        } catch {
-          // gone
-        }
-      }
-      held.clear();
+        stream.close(http2.constants.NGHTTP2_CANCEL);
+      });
       const closed = new Promise((resolve) => server.close(() => resolve()));
       for (const s of sessions) s.destroy();
       await closed;
@@ -596,33 +533,20 @@ export async function startFakeApns({
 
 // ---- command line ----------------------------------------------------------------------------
 
-function parseArgs(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    switch (a) {
-      case '--ca': o.caFile = val(); break;
-      case '--cert': o.certFile = val(); break;
-      case '--key': o.keyFile = val(); break;
-      case '--wwdr': o.wwdrFile = val(); break;
-      case '--port': o.port = Number(val()); break;
-      case '--host': o.host = val(); break;
-      case '--max-streams': o.maxConcurrentStreams = Number(val()); break;
-      case '--idle-timeout-ms': o.idleTimeoutMs = Number(val()); break;
-      case '--no-require-topic': o.requireTopic = false; break;
-      case '--no-wallet': o.wallet = false; break;
-      case '--quiet': o.quiet = true; break;
-      case '--mode': o.mode = val(); break;
-      case '-h': case '--help': o.help = true; break;
-      default: throw new Error(`unknown argument ${a}`);
-    }
-  }
-  return o;
-}
+const ARGS = {
+  values: {
+    '--ca': 'caFile',
+    '--cert': 'certFile',
+    '--key': 'keyFile',
+    '--wwdr': 'wwdrFile',
+    '--port': ['port', Number],
+    '--host': 'host',
+    '--max-streams': ['maxConcurrentStreams', Number],
+    '--idle-timeout-ms': ['idleTimeoutMs', Number],
+    '--mode': 'mode',
+  },
+  flags: { '--no-require-topic': { requireTopic: false }, '--no-wallet': { wallet: false }, '--quiet': { quiet: true } },
+};
 
 const USAGE = `usage: node tests/fakes/apns.js --ca CA.pem --cert SERVER.pem --key SERVER.key [--port N]
         [--host 127.0.0.1] [--wwdr WWDR.pem] [--max-streams 1000] [--idle-timeout-ms MS]
@@ -633,17 +557,7 @@ Control on stdin, one JSON object a line:
 Modes: ${MODES.join(', ')}`;
 
 async function main() {
-  let o;
-  try {
-    o = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${e.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (o.help || !o.caFile || !o.certFile || !o.keyFile) {
-    process.stderr.write(`${USAGE}\n`);
-    process.exit(o.help ? 0 : 2);
-  }
+  const o = argsOrExit(USAGE, ARGS, (a) => a.caFile && a.certFile && a.keyFile);
   const quiet = o.quiet;
   const onPush = quiet
     ? undefined
@@ -654,45 +568,23 @@ async function main() {
           status: r.status, reason: r.reason, apnsId: r.apnsId, mode: r.mode,
           protocolError: r.protocolError && r.protocolError.detail, subject: r.subjectString,
         };
-        process.stdout.write(`${JSON.stringify(line)}\n`);
+        printJson(line);
       };
   const fake = await startFakeApns({ ...o, onPush });
-  // keep the record bounded in a long run: the CLI prints each request instead
-  const trim = setInterval(() => {
-    if (fake.pushes.length > 10000) fake.pushes.splice(0, fake.pushes.length - 1000);
-  }, 1000);
-  trim.unref();
+  trimRecords(fake.pushes);
   if (o.mode) fake.setMode(o.mode);
   process.stdout.write(`listening ${fake.url}\n`);
 
-  const rl = readline.createInterface({ input: process.stdin });
-  rl.on('line', (line) => {
-    if (!line.trim()) return;
-    try {
-      const cmd = JSON.parse(line);
-      if (cmd.mode) fake.setMode(cmd.mode, cmd.opts || {});
-      if (cmd.reset) fake.reset();
-      if (cmd.goaway) fake.goaway(cmd.goaway === true ? 'Shutdown' : cmd.goaway);
-      if (cmd.stats) {
-        const s = fake.stats();
-        delete s.perConnection;
-        process.stdout.write(`${JSON.stringify({ stats: s, mode: fake.mode() })}\n`);
-      }
-    } catch (e) {
-      process.stderr.write(`control: ${e.message}\n`);
+  serveControl(fake, (cmd) => {
+    if (cmd.mode) fake.setMode(cmd.mode, cmd.opts || {});
+    if (cmd.reset) fake.reset();
+    if (cmd.goaway) fake.goaway(cmd.goaway === true ? 'Shutdown' : cmd.goaway);
+    if (cmd.stats) {
+      const s = fake.stats();
+      delete s.perConnection;
+      printJson({ stats: s, mode: fake.mode() });
     }
   });
-  const shutdown = async () => {
-    await fake.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((e) => {
-    process.stderr.write(`${e.stack || e}\n`);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -26,11 +26,14 @@ import http2 from 'node:http2';
 import fs from 'node:fs';
 import path from 'node:path';
 import crypto from 'node:crypto';
-import readline from 'node:readline';
 import https from 'node:https';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 
 import { makeRootKeys, signCallback } from './google_callback_sign.js';
+import { makeWaiters } from './lib/waiters.js';
+import { okMode, remainingOf, checkCount, spend, releaseHeld, dropHeld, cancelHeld } from './lib/modes.js';
+import { listen, keepBody, tell } from './lib/server.js';
+import { argsOrExit, printJson, trimRecords, serveControl, runIfMain } from './lib/cli.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -408,7 +411,7 @@ export async function startFakeGoogle({
   const requests = [];
   const callbacks = []; // deliveries: { time, url, body, message, status, response, error }
   const held = new Set(); // stalled { rec, res, slot, evaluate }
-  const waiters = new Set();
+  const { notify, waitFor } = makeWaiters('fake Google', () => [requests, api]);
   const sockets = new Set();
   const state = {
     classes: new Map(), // id → stored LoyaltyClass
@@ -419,14 +422,11 @@ export async function startFakeGoogle({
   };
   let clockOffset = 0;
   let seq = 0;
-  let modes = { api: freshMode(), token: freshMode() };
+  let modes = { api: okMode(), token: okMode() };
   let st = freshStats();
   let apiArrivals = []; // times of API requests in the last second
   let stopping = false;
 
-  function freshMode() {
-    return { name: 'ok', opts: {}, remaining: Infinity };
-  }
   function freshStats() {
     return {
       requests: 0, tokenRequests: 0, tokensIssued: 0, apiCalls: 0, rateLimited: 0, peakPerSecond: 0,
@@ -490,15 +490,7 @@ export async function startFakeGoogle({
       rec.overRate = rateLimit > 0 && apiArrivals.length > rateLimit;
     }
     notify();
-    const chunks = [];
-    let kept = 0;
-    req.on('data', (c) => {
-      rec.bodyBytes += c.length;
-      if (kept <= maxBody) {
-        chunks.push(c);
-        kept += c.length;
-      }
-    });
+    const chunks = keepBody(req, rec, maxBody);
     req.on('error', () => {});
     let done = false;
     const finishOnce = () => {
@@ -511,7 +503,7 @@ export async function startFakeGoogle({
       finishOnce();
       if (rec.answeredAt == null) {
         rec.cancelled = true;
-        for (const h of held) if (h.rec === rec) held.delete(h);
+        dropHeld(held, rec);
         notify();
       }
     });
@@ -546,11 +538,7 @@ export async function startFakeGoogle({
   }
 
   function consume(slot) {
-    const m = modes[slot];
-    if (m.remaining !== Infinity) {
-      m.remaining -= 1;
-      if (m.remaining <= 0) modes[slot] = freshMode();
-    }
+    if (spend(modes[slot])) modes[slot] = okMode();
   }
 
   // Answer under the slot's mode, else the rate limit, else the evaluation (applied only then).
@@ -625,13 +613,7 @@ export async function startFakeGoogle({
     } catch {
       // the client went away meanwhile; the record keeps what we meant to answer
     }
-    if (onRequest) {
-      try {
-        onRequest(rec);
-      } catch {
-        // a listener's fault is not the fake's
-      }
-    }
+    tell(onRequest, rec);
     notify();
   }
 
@@ -964,10 +946,6 @@ export async function startFakeGoogle({
 
   // ---- control ----
 
-  function notify() {
-    for (const w of waiters) w();
-  }
-
   /**
    * Answer the next `opts.count` matching requests (all, without count) with a mode. API modes apply to
    * /walletobjects/v1 (opts.path: a path prefix, opts.method: one method), token modes to /token. Each
@@ -977,57 +955,14 @@ export async function startFakeGoogle({
   function setMode(nameOrStatus, opts = {}) {
     const name = MODE_ALIASES[nameOrStatus] || nameOrStatus;
     if (!MODES.includes(name)) throw new Error(`unknown mode ${nameOrStatus}; one of ${MODES.join(', ')} (or 401, 404, 409, 429, 500, 503)`);
-    const count = opts.count;
-    if (count != null && !(Number.isInteger(count) && count > 0)) throw new Error(`count must be a positive integer (got ${count})`);
-    const m = { name, opts: { ...opts }, remaining: count == null ? Infinity : count };
+    checkCount(opts.count);
+    const m = { name, opts: { ...opts }, remaining: remainingOf(opts.count) };
     const slots = name === 'ok' ? ['api', 'token'] : [TOKEN_MODES.has(name) ? 'token' : 'api'];
-    for (const s of slots) modes[s] = name === 'ok' ? freshMode() : m;
-    const release = [...held].filter((h) => slots.includes(h.slot));
-    for (const h of release) held.delete(h);
-    for (const { rec, res, slot, evaluate } of release) {
-      rec.stalled = false;
-      dispatch(rec, res, slot, evaluate);
-    }
+    for (const s of slots) modes[s] = name === 'ok' ? okMode() : m;
+    releaseHeld(held, ({ rec, res, slot, evaluate }) => dispatch(rec, res, slot, evaluate), (h) => slots.includes(h.slot));
   }
 
-  function waitFor(pred, timeoutMs = 5000) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        let v;
-        try {
-          v = pred(requests, api);
-        } catch (e) {
-          cleanup();
-          reject(e);
-          return;
-        }
-        if (v) {
-          cleanup();
-          resolve(v);
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`fake Google: condition not met within ${timeoutMs} ms (${requests.length} requests recorded)`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      waiters.add(check);
-      check();
-    });
-  }
-
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const actualPort = server.address().port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const { port: actualPort, urlHost } = await listen(server, port, host);
   const origin = `${tls ? 'https' : 'http'}://${urlHost}:${actualPort}`;
   const tokenUri = origin + TOKEN_PATH;
 
@@ -1136,16 +1071,11 @@ export async function startFakeGoogle({
     async stop() {
       if (stopping) return;
       stopping = true;
-      for (const { rec, res } of held) {
+      cancelHeld(held, ({ rec, res }) => {
         rec.status = null;
         rec.response = 'stopped';
-        try {
-          res.stream ? res.stream.close(http2.constants.NGHTTP2_CANCEL) : res.destroy();
-        } catch {
-          // gone
-        }
-      }
-      held.clear();
+        res.stream ? res.stream.close(http2.constants.NGHTTP2_CANCEL) : res.destroy();
+      });
       const closed = new Promise((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;
@@ -1156,34 +1086,23 @@ export async function startFakeGoogle({
 
 // ---- command line ----------------------------------------------------------------------------
 
-function parseArgs(argv) {
-  const o = { issuerIds: [] };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    switch (a) {
-      case '--issuer-id': o.issuerIds.push(val()); break;
-      case '--key-file': o.keyFile = val(); break;
-      case '--make-key-file': o.makeKeyFile = val(); break;
-      case '--public-key': o.publicKey = val(); break;
-      case '--email': o.email = val(); break;
-      case '--port': o.port = Number(val()); break;
-      case '--host': o.host = val(); break;
-      case '--tls-cert': o.tlsCert = val(); break;
-      case '--tls-key': o.tlsKey = val(); break;
-      case '--rate-limit': o.rateLimit = Number(val()); break;
-      case '--expires-in': o.expiresIn = Number(val()); break;
-      case '--notify-budget': o.notifyBudget = Number(val()); break;
-      case '--quiet': o.quiet = true; break;
-      case '-h': case '--help': o.help = true; break;
-      default: throw new Error(`unknown argument ${a}`);
-    }
-  }
-  return o;
-}
+const ARGS = {
+  values: {
+    '--issuer-id': (o, v) => o.issuerIds.push(v),
+    '--key-file': 'keyFile',
+    '--make-key-file': 'makeKeyFile',
+    '--public-key': 'publicKey',
+    '--email': 'email',
+    '--port': ['port', Number],
+    '--host': 'host',
+    '--tls-cert': 'tlsCert',
+    '--tls-key': 'tlsKey',
+    '--rate-limit': ['rateLimit', Number],
+    '--expires-in': ['expiresIn', Number],
+    '--notify-budget': ['notifyBudget', Number],
+  },
+  flags: { '--quiet': { quiet: true } },
+};
 
 const USAGE = `usage: node tests/fakes/google.js --issuer-id N (--key-file SA.json | --make-key-file OUT.json | --public-key PEM --email E)
         [--port 0] [--host 127.0.0.1] [--tls-cert PEM --tls-key PEM] [--rate-limit 20] [--expires-in 3599]
@@ -1198,18 +1117,8 @@ Control on stdin, one JSON object a line:
 Modes: ${MODES.join(', ')}`;
 
 async function main() {
-  let o;
-  try {
-    o = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${e.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  const haveKey = o.keyFile || o.makeKeyFile || (o.publicKey && o.email);
-  if (o.help || !o.issuerIds.length || !haveKey) {
-    process.stderr.write(`${USAGE}\n`);
-    process.exit(o.help ? 0 : 2);
-  }
+  const haveKey = (a) => a.keyFile || a.makeKeyFile || (a.publicKey && a.email);
+  const o = argsOrExit(USAGE, ARGS, (a) => a.issuerIds.length && haveKey(a), { issuerIds: [] });
   let sa = null;
   let email = o.email;
   let publicKeyPem = o.publicKey ? fs.readFileSync(o.publicKey, 'utf8') : null;
@@ -1232,7 +1141,7 @@ async function main() {
           protocolError: r.protocolError && r.mode !== 'ok' ? r.protocolError.message : undefined,
           warnings: r.warnings.length ? r.warnings : undefined,
         };
-        process.stdout.write(`${JSON.stringify(line)}\n`);
+        printJson(line);
       };
   const fake = await startFakeGoogle({
     serviceAccountPublicKeyPem: publicKeyPem,
@@ -1247,39 +1156,18 @@ async function main() {
     onRequest,
   });
   if (sa) sa.writeKeyFile(o.makeKeyFile, fake.tokenUri);
-  const trim = setInterval(() => {
-    if (fake.requests.length > 10000) fake.requests.splice(0, fake.requests.length - 1000);
-  }, 1000);
-  trim.unref();
+  trimRecords(fake.requests);
   process.stdout.write(`listening ${fake.url}\ntoken_uri ${fake.tokenUri}\n`);
 
-  const rl = readline.createInterface({ input: process.stdin });
-  rl.on('line', (line) => {
-    if (!line.trim()) return;
-    try {
-      const cmd = JSON.parse(line);
-      if (cmd.mode) fake.setMode(cmd.mode, cmd.opts || {});
-      if (cmd.advanceClock) fake.advanceClock(cmd.advanceClock);
-      if (cmd.revokeTokens) fake.revokeTokens();
-      if (cmd.reset) fake.reset();
-      if (cmd.stats) process.stdout.write(`${JSON.stringify({ stats: fake.stats(), mode: fake.mode() })}\n`);
-      if (cmd.dump) process.stdout.write(`${JSON.stringify({ dump: fake.getClass(cmd.dump) || fake.getObject(cmd.dump) || null })}\n`);
-      if (cmd.changes) process.stdout.write(`${JSON.stringify({ changes: fake.changes(cmd.changes) })}\n`);
-    } catch (e) {
-      process.stderr.write(`control: ${e.message}\n`);
-    }
+  serveControl(fake, (cmd) => {
+    if (cmd.mode) fake.setMode(cmd.mode, cmd.opts || {});
+    if (cmd.advanceClock) fake.advanceClock(cmd.advanceClock);
+    if (cmd.revokeTokens) fake.revokeTokens();
+    if (cmd.reset) fake.reset();
+    if (cmd.stats) printJson({ stats: fake.stats(), mode: fake.mode() });
+    if (cmd.dump) printJson({ dump: fake.getClass(cmd.dump) || fake.getObject(cmd.dump) || null });
+    if (cmd.changes) printJson({ changes: fake.changes(cmd.changes) });
   });
-  const shutdown = async () => {
-    await fake.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((e) => {
-    process.stderr.write(`${e.stack || e}\n`);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);

@@ -20,8 +20,10 @@
 import http2 from 'node:http2';
 import fs from 'node:fs';
 import crypto from 'node:crypto';
-import readline from 'node:readline';
-import { pathToFileURL } from 'node:url';
+import { makeWaiters } from './lib/waiters.js';
+import { okMode, remainingOf, checkCount, spend, releaseHeld, dropHeld, cancelHeld } from './lib/modes.js';
+import { listen, keepBody, tell } from './lib/server.js';
+import { argsOrExit, printJson, trimRecords, serveControl, runIfMain } from './lib/cli.js';
 
 export const PUSH_PATH = '/api/v1/push';
 
@@ -77,16 +79,13 @@ export async function startFakeWalletPasses({
   const pushes = [];
   const held = new Set(); // stalled { rec, res }
   const tokenErrors = new Map();
-  const waiters = new Set();
   const sockets = new Set();
+  const { notify, waitFor } = makeWaiters('fake WalletPasses', () => [pushes]);
   let seq = 0;
-  let mode = freshMode();
+  let mode = okMode();
   let st = freshStats();
   let stopping = false;
 
-  function freshMode() {
-    return { name: 'ok', opts: {}, remaining: Infinity };
-  }
   function freshStats() {
     return { connections: 0, h2Sessions: 0, requests: 0 };
   }
@@ -134,20 +133,12 @@ export async function startFakeWalletPasses({
     };
     pushes.push(rec);
     notify();
-    const chunks = [];
-    let kept = 0;
-    req.on('data', (c) => {
-      rec.bodyBytes += c.length;
-      if (kept <= maxBody) {
-        chunks.push(c);
-        kept += c.length;
-      }
-    });
+    const chunks = keepBody(req, rec, maxBody);
     req.on('error', () => {});
     res.on('close', () => {
       if (rec.answeredAt == null) {
         rec.cancelled = true;
-        for (const h of held) if (h.rec === rec) held.delete(h);
+        dropHeld(held, rec);
         notify();
       }
     });
@@ -189,10 +180,7 @@ export async function startFakeWalletPasses({
   }
 
   function consumeMode() {
-    if (mode.remaining !== Infinity) {
-      mode.remaining -= 1;
-      if (mode.remaining <= 0) mode = freshMode();
-    }
+    if (spend(mode)) mode = okMode();
   }
 
   function dispatch(rec, res) {
@@ -259,35 +247,19 @@ export async function startFakeWalletPasses({
     } catch {
       // the client went away meanwhile; the record keeps what we meant to answer
     }
-    if (onPush) {
-      try {
-        onPush(rec);
-      } catch {
-        // a listener's fault is not the fake's
-      }
-    }
+    tell(onPush, rec);
     notify();
-  }
-
-  function notify() {
-    for (const w of waiters) w();
   }
 
   /** Answer the next `opts.count` requests (all, without count) with this mode; releases stalled ones. */
   function setMode(name, opts = {}) {
     if (!MODES.includes(name)) throw new Error(`unknown mode ${name}; one of ${MODES.join(', ')}`);
-    const count = opts.count;
-    if (count != null && !(Number.isInteger(count) && count > 0)) throw new Error(`count must be a positive integer (got ${count})`);
+    checkCount(opts.count);
     if (opts.retryAfter != null && !(Number.isInteger(opts.retryAfter) && opts.retryAfter >= 0)) {
       throw new Error(`retryAfter must be a non-negative integer or null (got ${opts.retryAfter})`);
     }
-    mode = { name, opts: { ...opts }, remaining: count == null ? Infinity : count };
-    const release = [...held];
-    held.clear();
-    for (const { rec, res } of release) {
-      rec.stalled = false;
-      dispatch(rec, res);
-    }
+    mode = { name, opts: { ...opts }, remaining: remainingOf(opts.count) };
+    releaseHeld(held, ({ rec, res }) => dispatch(rec, res));
   }
 
   /** A 200 answer reports this error for the token (until clearTokenErrors). */
@@ -296,44 +268,7 @@ export async function startFakeWalletPasses({
     tokenErrors.set(token, error);
   }
 
-  function waitFor(pred, timeoutMs = 5000) {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        let v;
-        try {
-          v = pred(pushes);
-        } catch (e) {
-          cleanup();
-          reject(e);
-          return;
-        }
-        if (v) {
-          cleanup();
-          resolve(v);
-        }
-      };
-      const timer = setTimeout(() => {
-        cleanup();
-        reject(new Error(`fake WalletPasses: condition not met within ${timeoutMs} ms (${pushes.length} requests recorded)`));
-      }, timeoutMs);
-      const cleanup = () => {
-        clearTimeout(timer);
-        waiters.delete(check);
-      };
-      waiters.add(check);
-      check();
-    });
-  }
-
-  await new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const actualPort = server.address().port;
-  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const { port: actualPort, urlHost } = await listen(server, port, host);
   const origin = `https://${urlHost}:${actualPort}`;
 
   return {
@@ -361,15 +296,10 @@ export async function startFakeWalletPasses({
     async stop() {
       if (stopping) return;
       stopping = true;
-      for (const { rec, res } of held) {
+      cancelHeld(held, ({ rec, res }) => {
         rec.message = 'stopped';
-        try {
-          res.stream ? res.stream.close(http2.constants.NGHTTP2_CANCEL) : res.destroy();
-        } catch {
-          // gone
-        }
-      }
-      held.clear();
+        res.stream ? res.stream.close(http2.constants.NGHTTP2_CANCEL) : res.destroy();
+      });
       const closed = new Promise((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;
@@ -379,30 +309,18 @@ export async function startFakeWalletPasses({
 
 // ---- command line ----------------------------------------------------------------------------
 
-function parseArgs(argv) {
-  const o = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    switch (a) {
-      case '--cert': o.certFile = val(); break;
-      case '--key': o.keyFile = val(); break;
-      case '--api-key': o.apiKey = val(); break;
-      case '--port': o.port = Number(val()); break;
-      case '--host': o.host = val(); break;
-      case '--max-body': o.maxBody = Number(val()); break;
-      case '--max-tokens': o.maxTokens = Number(val()); break;
-      case '--no-results': o.results = false; break;
-      case '--quiet': o.quiet = true; break;
-      case '-h': case '--help': o.help = true; break;
-      default: throw new Error(`unknown argument ${a}`);
-    }
-  }
-  return o;
-}
+const ARGS = {
+  values: {
+    '--cert': 'certFile',
+    '--key': 'keyFile',
+    '--api-key': 'apiKey',
+    '--port': ['port', Number],
+    '--host': 'host',
+    '--max-body': ['maxBody', Number],
+    '--max-tokens': ['maxTokens', Number],
+  },
+  flags: { '--no-results': { results: false }, '--quiet': { quiet: true } },
+};
 
 const USAGE = `usage: node tests/fakes/walletpasses.js --cert SERVER.pem --key SERVER.key --api-key KEY [--port N]
         [--host 127.0.0.1] [--max-body 65536] [--max-tokens 1000] [--no-results] [--quiet]
@@ -413,17 +331,7 @@ Control on stdin, one JSON object a line:
 Modes: ${MODES.join(', ')}`;
 
 async function main() {
-  let o;
-  try {
-    o = parseArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${e.message}\n${USAGE}\n`);
-    process.exit(2);
-  }
-  if (o.help || !o.certFile || !o.keyFile || !o.apiKey) {
-    process.stderr.write(`${USAGE}\n`);
-    process.exit(o.help ? 0 : 2);
-  }
+  const o = argsOrExit(USAGE, ARGS, (a) => a.certFile && a.keyFile && a.apiKey);
   const onPush = o.quiet
     ? undefined
     : (r) => {
@@ -433,40 +341,19 @@ async function main() {
           passTypeIdentifier: r.passTypeIdentifier, tokens: r.pushTokens, status: r.status, message: r.message,
           retryAfter: r.retryAfter, mode: r.mode, protocolError: r.protocolError && r.protocolError.message,
         };
-        process.stdout.write(`${JSON.stringify(line)}\n`);
+        printJson(line);
       };
   const fake = await startFakeWalletPasses({ ...o, onPush });
-  const trim = setInterval(() => {
-    if (fake.pushes.length > 10000) fake.pushes.splice(0, fake.pushes.length - 1000);
-  }, 1000);
-  trim.unref();
+  trimRecords(fake.pushes);
   process.stdout.write(`listening ${fake.url}\n`);
 
-  const rl = readline.createInterface({ input: process.stdin });
-  rl.on('line', (line) => {
-    if (!line.trim()) return;
-    try {
-      const cmd = JSON.parse(line);
-      if (cmd.mode) fake.setMode(cmd.mode, cmd.opts || {});
-      if (cmd.tokenErrors === null) fake.clearTokenErrors();
-      else if (cmd.tokenErrors) for (const [t, e] of Object.entries(cmd.tokenErrors)) fake.setTokenError(t, e);
-      if (cmd.reset) fake.reset();
-      if (cmd.stats) process.stdout.write(`${JSON.stringify({ stats: fake.stats(), mode: fake.mode() })}\n`);
-    } catch (e) {
-      process.stderr.write(`control: ${e.message}\n`);
-    }
+  serveControl(fake, (cmd) => {
+    if (cmd.mode) fake.setMode(cmd.mode, cmd.opts || {});
+    if (cmd.tokenErrors === null) fake.clearTokenErrors();
+    else if (cmd.tokenErrors) for (const [t, e] of Object.entries(cmd.tokenErrors)) fake.setTokenError(t, e);
+    if (cmd.reset) fake.reset();
+    if (cmd.stats) printJson({ stats: fake.stats(), mode: fake.mode() });
   });
-  const shutdown = async () => {
-    await fake.stop();
-    process.exit(0);
-  };
-  process.on('SIGINT', shutdown);
-  process.on('SIGTERM', shutdown);
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((e) => {
-    process.stderr.write(`${e.stack || e}\n`);
-    process.exit(1);
-  });
-}
+runIfMain(import.meta.url, main);
