@@ -162,7 +162,11 @@ test('bad Google set-ups: the server runs, Google Wallet is off, and the log and
     [{ LOY_GOOGLE_ISSUER_ID: ISSUER, LOY_GOOGLE_KEY_FILE: bad }, /bad\.json/],
     [{ LOY_GOOGLE_ISSUER_ID: ISSUER, LOY_GOOGLE_KEY_FILE: path.join(dir, 'missing.json') }, /missing\.json/],
     [{ LOY_GOOGLE_ISSUER_ID: 'not-digits', LOY_GOOGLE_KEY_FILE: good }, /digits/],
+    [{ LOY_GOOGLE_DIR: path.join(dir, 'gdir') }, /no business has the slug nobody/],
+    [{ LOY_GOOGLE_DIR: path.join(dir, 'no-such-dir') }, /no-such-dir/],
   ];
+  const { mkdirSync } = await import('node:fs');
+  mkdirSync(path.join(dir, 'gdir', 'nobody'), { recursive: true });
   for (const [env, re] of cases) {
     const s = await startServer({ env: { ...env, LOY_GOOGLE_API_URL: g.url } });
     try {

@@ -18,6 +18,7 @@
 #include "base/log.h"
 #include "base/rand.h"
 #include "wallet/apple/wallet_impl.h"
+#include "wallet/business_dirs.h"
 
 /* The largest pass file read back from the cache: every image at its cap plus pass.json, with room. */
 #define PKPASS_FILE_MAX (16 << 20)
@@ -74,42 +75,26 @@ static enum loy_err read_password(const char *path, char *out, size_t cap)
 	return LOY_OK;
 }
 
-struct slug_ctx {
-	const char *slug;
-	int64_t business_id;
-};
-
-static enum loy_err slug_tx(struct store_tx *tx, void *arg)
-{
-	struct slug_ctx *x = arg;
-	struct business b;
-	enum loy_err err = store_business_by_slug(tx, x->slug, &b);
-	if (err == LOY_OK)
-		x->business_id = b.id;
-	return err;
-}
-
 /* A business's own certificate: LOY_APPLE_CERTS_DIR/<slug>/ holding pass.pem and pass.key, or
  * pass.p12; an optional `password` file; wwdr.pem there, else beside the business folders, else
  * LOY_APPLE_WWDR_CERT. */
-static enum loy_err open_business_identity(struct apple_wallet *w, const struct conf *c,
-					   const char *slug, const struct apns_config *ac)
+struct identities_ctx {
+	struct apple_wallet *w;
+	const struct conf *c;
+	const struct apns_config *ac;
+};
+
+static enum loy_err open_business_identity(const char *dir, const char *slug, int64_t business_id,
+					   void *arg)
 {
-	char dir[CONF_STR_MAX + 300], cert[sizeof(dir) + 16], key[sizeof(dir) + 16],
-		pw_path[sizeof(dir) + 16], wwdr[sizeof(dir) + 16], password[256];
-	struct slug_ctx x = { .slug = slug };
+	struct identities_ctx *x = arg;
+	struct apple_wallet *w = x->w;
+	const struct conf *c = x->c;
+	char cert[CONF_STR_MAX + 316], key[sizeof(cert)], pw_path[sizeof(cert)], wwdr[sizeof(cert)],
+		password[256];
 	struct apple_identity *id, **grown;
-	struct arena a;
 	enum loy_err err;
 
-	snprintf(dir, sizeof(dir), "%s/%s", c->apple_certs_dir, slug);
-	arena_init(&a, 1 << 16);
-	err = store_read(w->st, &a, slug_tx, &x);
-	arena_free(&a);
-	if (err != LOY_OK) {
-		fprintf(stderr, "%s: no business has the slug %s (%s)\n", dir, slug, err_code(err));
-		return LOY_EINVALID;
-	}
 	snprintf(cert, sizeof(cert), "%s/pass.p12", dir);
 	key[0] = '\0';
 	if (!file_exists(cert)) {
@@ -131,10 +116,10 @@ static enum loy_err open_business_identity(struct apple_wallet *w, const struct 
 				    .password = password,
 				    .wwdr_path = wwdr,
 				    .origin = dir };
-	err = identity_open(&f, NULL, NULL, ac, w->cache, w->web_service_url, &id);
+	err = identity_open(&f, NULL, NULL, x->ac, w->cache, w->web_service_url, &id);
 	if (err != LOY_OK)
 		return err;
-	id->business_id = x.business_id;
+	id->business_id = business_id;
 	grown = realloc(w->own, sizeof(*grown) * (w->nown + 1));
 	if (!grown) {
 		identity_close(id);
@@ -147,29 +132,16 @@ static enum loy_err open_business_identity(struct apple_wallet *w, const struct 
 	return LOY_OK;
 }
 
-/* Every business folder of LOY_APPLE_CERTS_DIR (names are business slugs; files are ignored). */
+/* Every business folder of LOY_APPLE_CERTS_DIR. */
 static enum loy_err open_business_identities(struct apple_wallet *w, const struct conf *c,
 					     const struct apns_config *ac)
 {
-	DIR *d = opendir(c->apple_certs_dir);
-	struct dirent *e;
-	enum loy_err err = LOY_OK;
-
-	if (!d) {
-		fprintf(stderr, "LOY_APPLE_CERTS_DIR %s: %s\n", c->apple_certs_dir,
-			strerror(errno));
-		return LOY_EINVALID;
-	}
-	while (err == LOY_OK && (e = readdir(d))) {
-		char path[CONF_STR_MAX + 300];
-		struct stat sb;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", c->apple_certs_dir, e->d_name);
-		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-			err = open_business_identity(w, c, e->d_name, ac);
-	}
-	closedir(d);
+	struct identities_ctx x = { .w = w, .c = c, .ac = ac };
+	char why[CONF_STR_MAX + 400] = "";
+	enum loy_err err = business_dirs_each(w->st, c->apple_certs_dir, open_business_identity, &x,
+					      why, sizeof(why));
+	if (err == LOY_EINVALID && why[0])
+		fprintf(stderr, "LOY_APPLE_CERTS_DIR: %s\n", why);
 	return err;
 }
 

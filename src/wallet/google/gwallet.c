@@ -3,18 +3,17 @@
  * gjobs.c. */
 #include "wallet/google/gwallet.h"
 
-#include <dirent.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include "base/log.h"
 #include "base/timeutil.h"
 #include "crypto/google_callback.h"
 #include "crypto/google_sa.h"
 #include "net/http_client.h"
+#include "wallet/business_dirs.h"
 #include "wallet/google/gid.h"
 #include "wallet/google/gwallet_impl.h"
 
@@ -22,21 +21,6 @@
 #define KEYS_TTL_MS (60 * 60 * 1000)
 #define KEYS_MAX (256 * 1024)
 #define POINTS_LABEL "Баллы"
-
-struct slug_ctx {
-	const char *slug;
-	int64_t business_id;
-};
-
-static enum loy_err slug_tx(struct store_tx *tx, void *arg)
-{
-	struct slug_ctx *x = arg;
-	struct business b;
-	enum loy_err err = store_business_by_slug(tx, x->slug, &b);
-	if (err == LOY_OK)
-		x->business_id = b.id;
-	return err;
-}
 
 /* The first line of a small file ("" when missing). */
 static void read_line(const char *path, char *out, size_t cap)
@@ -52,34 +36,29 @@ static void read_line(const char *path, char *out, size_t cap)
 	out[strcspn(out, "\r\n ")] = '\0';
 }
 
+struct businesses_ctx {
+	struct gwallet *g;
+	const struct gapi_config *api;
+	const char **problem;
+};
+
 /* LOY_GOOGLE_DIR/<slug>/: issuer_id (the issuer's number) and key.json (its service account). */
-static enum loy_err open_business(struct gwallet *g, const struct conf *c,
-				  const struct gapi_config *api, const char *slug,
-				  const char **problem)
+static enum loy_err open_business(const char *dir, const char *slug, int64_t business_id, void *arg)
 {
-	static char origin[CONF_STR_MAX + 300];
-	char issuer[64], path[CONF_STR_MAX + 700], key[CONF_STR_MAX + 700];
-	struct slug_ctx x = { .slug = slug };
+	struct businesses_ctx *x = arg;
+	struct gwallet *g = x->g;
+	char issuer[64], path[CONF_STR_MAX + 320], key[CONF_STR_MAX + 320];
 	struct gid *id, **grown;
-	struct arena a;
 	enum loy_err err;
 
-	snprintf(origin, sizeof(origin), "%s/%s", c->google_dir, slug);
-	arena_init(&a, 1 << 16);
-	err = store_read(g->st, &a, slug_tx, &x);
-	arena_free(&a);
-	if (err != LOY_OK) {
-		snprintf(path, sizeof(path), "%s: no business has the slug %s", origin, slug);
-		*problem = strdup(path); /* kept for the process: the admin's status shows it */
-		return LOY_EINVALID;
-	}
-	snprintf(path, sizeof(path), "%s/issuer_id", origin);
+	(void)slug;
+	snprintf(path, sizeof(path), "%s/issuer_id", dir);
 	read_line(path, issuer, sizeof(issuer));
-	snprintf(key, sizeof(key), "%s/key.json", origin);
-	err = gid_open(issuer, key, api, origin, &id, problem);
+	snprintf(key, sizeof(key), "%s/key.json", dir);
+	err = gid_open(issuer, key, x->api, dir, &id, x->problem);
 	if (err != LOY_OK)
 		return err;
-	id->business_id = x.business_id;
+	id->business_id = business_id;
 	grown = realloc(g->own, sizeof(*grown) * (g->nown + 1));
 	if (!grown) {
 		gid_close(id);
@@ -93,24 +72,12 @@ static enum loy_err open_business(struct gwallet *g, const struct conf *c,
 static enum loy_err open_businesses(struct gwallet *g, const struct conf *c,
 				    const struct gapi_config *api, const char **problem)
 {
-	DIR *d = opendir(c->google_dir);
-	struct dirent *e;
-	enum loy_err err = LOY_OK;
-
-	if (!d) {
-		*problem = "LOY_GOOGLE_DIR cannot be read";
-		return LOY_EINVALID;
-	}
-	while (err == LOY_OK && (e = readdir(d))) {
-		char path[CONF_STR_MAX + 300];
-		struct stat sb;
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", c->google_dir, e->d_name);
-		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
-			err = open_business(g, c, api, e->d_name, problem);
-	}
-	closedir(d);
+	static char why[CONF_STR_MAX + 400]; /* kept for the process: the admin's status shows it */
+	struct businesses_ctx x = { .g = g, .api = api, .problem = problem };
+	enum loy_err err =
+		business_dirs_each(g->st, c->google_dir, open_business, &x, why, sizeof(why));
+	if (err == LOY_EINVALID && !*problem)
+		*problem = why;
 	return err;
 }
 
