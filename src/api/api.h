@@ -81,6 +81,9 @@ void api_error(struct http_response *res, enum loy_err err, const char *field, c
 /* Serialises j (and releases it) as the response body with this status. */
 void api_json(struct http_response *res, int status, json_t *j);
 void api_no_content(struct http_response *res);
+/* Runs fn in a read of the store (results in the request's arena); when it fails, answers the
+ * error and returns false. */
+bool api_read(struct http_request *req, struct http_response *res, store_fn fn, void *ctx);
 
 /* ---- input ---- */
 /* J_STR is one line (no control characters at all); J_TEXT may hold tabs and line breaks. */

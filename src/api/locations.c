@@ -154,13 +154,10 @@ static enum loy_err list_tx(struct store_tx *tx, void *arg)
 void api_locations_list(struct http_request *req, struct http_response *res)
 {
 	struct location_ctx x = { .req = req };
-	enum loy_err err = store_read(api_app(req)->st, &req->arena, list_tx, &x);
 	json_t *items;
 
-	if (err != LOY_OK) {
-		api_error(res, err, NULL, NULL);
+	if (!api_read(req, res, list_tx, &x))
 		return;
-	}
 	items = json_array();
 	for (int i = 0; i < x.n; i++)
 		json_array_append_new(items, render_location(&x.items[i]));

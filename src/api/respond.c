@@ -163,3 +163,11 @@ json_t *api_render_apikey(const struct api_key *k)
 			 api_time(k->created_at), "lastUsedAt", api_time(k->last_used_at),
 			 "revokedAt", api_time(k->revoked_at));
 }
+
+bool api_read(struct http_request *req, struct http_response *res, store_fn fn, void *ctx)
+{
+	enum loy_err err = store_read(api_app(req)->st, &req->arena, fn, ctx);
+	if (err != LOY_OK)
+		api_error(res, err, NULL, NULL);
+	return err == LOY_OK;
+}

@@ -30,11 +30,8 @@ static enum loy_err get_tx(struct store_tx *tx, void *arg)
 void api_settings_get(struct http_request *req, struct http_response *res)
 {
 	struct business b = { .id = api_principal(req)->business_id };
-	enum loy_err err = store_read(api_app(req)->st, &req->arena, get_tx, &b);
-	if (err != LOY_OK) {
-		api_error(res, err, NULL, NULL);
+	if (!api_read(req, res, get_tx, &b))
 		return;
-	}
 	api_json(res, 200, render_settings(&b));
 }
 

@@ -85,13 +85,10 @@ static enum loy_err users_list_tx(struct store_tx *tx, void *arg)
 void api_users_list(struct http_request *req, struct http_response *res)
 {
 	struct user_ctx x = { .req = req };
-	enum loy_err err = store_read(api_app(req)->st, &req->arena, users_list_tx, &x);
 	json_t *items;
 
-	if (err != LOY_OK) {
-		api_error(res, err, NULL, NULL);
+	if (!api_read(req, res, users_list_tx, &x))
 		return;
-	}
 	items = json_array();
 	for (int i = 0; i < x.n; i++)
 		json_array_append_new(items, api_render_user(&x.items[i]));
@@ -344,13 +341,10 @@ static enum loy_err keys_list_tx(struct store_tx *tx, void *arg)
 void api_apikeys_list(struct http_request *req, struct http_response *res)
 {
 	struct key_ctx x = { .req = req };
-	enum loy_err err = store_read(api_app(req)->st, &req->arena, keys_list_tx, &x);
 	json_t *items;
 
-	if (err != LOY_OK) {
-		api_error(res, err, NULL, NULL);
+	if (!api_read(req, res, keys_list_tx, &x))
 		return;
-	}
 	items = json_array();
 	for (int i = 0; i < x.n; i++)
 		json_array_append_new(items, api_render_apikey(&x.items[i]));

@@ -343,13 +343,10 @@ void api_wallet_status(struct http_request *req, struct http_response *res)
 	struct apple_wallet *w = api_app(req)->apple;
 	struct apple_wallet_status s = { 0 };
 	struct depth_ctx d = { 0 };
-	enum loy_err err = store_read(api_app(req)->st, &req->arena, depth_read, &d);
 	bool enabled;
 
-	if (err != LOY_OK) {
-		api_error(res, err, NULL, NULL);
+	if (!api_read(req, res, depth_read, &d))
 		return;
-	}
 	/* The business's own certificate, or the install's; off when there is neither. */
 	enabled = w && apple_wallet_status(w, api_principal(req)->business_id, &s);
 	api_json(res, 200,
